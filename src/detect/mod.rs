@@ -1,0 +1,1 @@
+//! SQL injection and XSS detectors.

@@ -1,0 +1,10 @@
+//! webacl enforces AWS WAFv2 Web ACLs exactly as AWS defines them.
+//!
+//! The crate follows the data flow of a request through a Web ACL:
+//!
+//! ```text
+//! AWS JSON ─▶ load ─▶ validate ─▶ compile ─▶ [one snapshot] ─▶ evaluate ─▶ act ─▶ log / metrics
+//! ```
+pub mod detect;
+pub mod parse;
+pub mod transform;

@@ -1,0 +1,1 @@
+//! Byte-level parsers for request components: query strings, cookies, JSON bodies.

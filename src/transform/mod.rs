@@ -1,0 +1,1 @@
+//! AWS WAF text transformations (filled in by the transform work).
