@@ -1,1 +1,80 @@
-//! SQL injection and XSS detectors.
+//! SQL injection and XSS detectors (`SqliMatchStatement`, `XssMatchStatement`, spec §2).
+//!
+//! Owns the verdict "is this transformed value an injection?" and, for SQL injection, the
+//! tokens AWS logs as `matchedData` (spec §7, e.g. `["10","AND","1"]`). It knows nothing of
+//! AWS types, fields or transformations: callers pass one already-transformed value.
+//!
+//! AWS's detectors are proprietary and widely believed to be libinjection-like, so both
+//! detectors here are libinjection's, through the pure-Rust port `libinjectionrs`, each
+//! behind a cheap prefilter that may only answer "certainly not" or "maybe"
+//! ([`sqli_prefilter`], [`xss`]); the port's full analysis runs only on "maybe". Tests
+//! check every prefilter against the full libinjection corpus and against randomized input.
+//!
+//! Sensitivity (SQLi only): [`Sensitivity::Low`] is libinjection's verdict: the token
+//! fingerprint is on libinjection's list *and* survives its false-positive whitelist (with
+//! one port bug corrected, see `sqli.rs`). [`Sensitivity::High`] skips that whitelist: any
+//! listed fingerprint in any quoting context is a detection (it adds short, borderline
+//! shapes such as a bare `1 OR 1`, `x UNION`, `abc--` or `"a" AND "b"`), so High flags a
+//! superset of Low. Both retry a `/`-prefixed input without its leading slashes, to match
+//! AWS's one published SQLi record (a URI path).
+//!
+//! Invariants: no panic on any input we have tried (see the randomized tests: the port's
+//! authors deny most panicking constructs, but not slice indexing); results do not depend
+//! on the scratch state; `matched` is empty unless `is_sqli` returns true.
+//!
+//! Cost: prefilter-rejected inputs cost one pass over the bytes and no allocation. Inputs
+//! that reach the port cost a few microseconds and allocate inside the port (its keyword
+//! lookup upper-cases into a `String`); a later detector of our own is to remove that.
+
+mod sqli;
+pub mod sqli_prefilter;
+pub mod xss;
+
+#[cfg(test)]
+mod corpus_tests;
+
+/// `SqliMatchStatement.SensitivityLevel`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Sensitivity {
+    /// AWS's default: fewer false positives.
+    Low,
+    /// Flags more borderline input (see the module doc for what exactly).
+    High,
+}
+
+/// Reusable per-thread state for the detectors, cleared between calls, so that detection
+/// does not allocate once warm (outside the third-party analysis, see the module doc).
+#[derive(Default)]
+pub struct DetectScratch {
+    /// Token buffers taken back from earlier `matched` vectors, reused for the next ones.
+    spare_tokens: Vec<Vec<u8>>,
+}
+
+/// SQL injection check of one value. On detection, the matched tokens (libinjection's token
+/// values, as AWS logs them in `matchedData`) are written into `matched`, which is cleared
+/// first in every case. Returns true on detection.
+pub fn is_sqli(
+    input: &[u8],
+    level: Sensitivity,
+    scratch: &mut DetectScratch,
+    matched: &mut Vec<Vec<u8>>,
+) -> bool {
+    for mut token in matched.drain(..) {
+        token.clear();
+        scratch.spare_tokens.push(token);
+    }
+    if !sqli_prefilter::may_be_sqli(input) {
+        return false;
+    }
+    sqli::detect(input, level, &mut |value| {
+        let mut token = scratch.spare_tokens.pop().unwrap_or_default();
+        token.extend_from_slice(value);
+        matched.push(token);
+    })
+}
+
+/// XSS check of one value. Returns true on detection.
+pub fn is_xss(input: &[u8], scratch: &mut DetectScratch) -> bool {
+    let _ = scratch;
+    xss::is_xss(input)
+}

@@ -1,0 +1,372 @@
+//! A shortcut in front of the SQL injection analysis that may only say "certainly not" or
+//! "maybe" (STYLE.md habit 6).
+//!
+//! Owns the argument that an input cannot be flagged by libinjection (at either
+//! sensitivity), checked in one pass over the bytes without allocating. The argument, with
+//! each step pinned by a test in this file or in `corpus_tests.rs`:
+//!
+//! 1. A detection needs the fingerprint (the token types of the first five folded tokens)
+//!    to be on libinjection's list. Both sensitivities need that; Low also needs the
+//!    whitelist to agree.
+//! 2. No listed fingerprint is made only of the "quiet" types: bareword `n`, number `1`,
+//!    operator `o`, function `f`, `,`, `:`, unknown `?` and dot `.`
+//!    (`no_listed_fingerprint_uses_only_quiet_types`).
+//! 3. Bytes outside [`TRIGGER_BYTES`], and outside the pairs in [`TRIGGER_PAIRS`], only
+//!    start quiet tokens, whitespace, or words. The trigger bytes start strings, comments,
+//!    variables, parentheses, braces, `;`, backslash tokens and MySQL backtick words; the
+//!    pairs are the comment openers `--` and `/*` and the logic operators `&&` and `||`,
+//!    the only operator table entries that are not plain operators
+//!    (`operator_entries_are_plain_or_trigger_pairs`). Every string, comment, variable and
+//!    MySQL-reparse path of the tokenizer starts at one of them.
+//! 4. A word token gets a type other than `n` only through the keyword table, either by
+//!    itself or by merging with the next word (`UNION ALL`, `GROUP BY`). We call a word
+//!    "hot" if its own entry has a non-quiet type or it is part of a multi-word entry with a
+//!    non-quiet type. Without trigger bytes and hot words, every token is quiet, the
+//!    folding rules that change types all need a trigger token (`(`, `;`, `{`, `\`) or a hot
+//!    keyword, and so by (2) nothing is listed.
+//! 5. Finding the words: libinjection's word tokens can only be keywords if they consist of
+//!    `[A-Za-z0-9_.]` (`keywords_use_only_word_bytes`), so a keyword token lies inside one
+//!    maximal run of those bytes. It starts at the run start, just after a `.` (the
+//!    tokenizer splits a word at a `.` when the part before it is a keyword), or after a
+//!    number token ended inside the run, which can only happen after the run's first digit
+//!    (hex `0x1f`, exponents `1e5`, `1.e5`). It ends at the run end or at a `.`. We test
+//!    every such candidate of at most [`MAX_WORD_LEN`] bytes, case-insensitively.
+//!
+//! The prefilter errs only towards "maybe": splitting runs at more bytes than libinjection
+//! does, and testing more starts than strictly needed, only adds candidates.
+
+use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::OnceLock;
+
+use libinjectionrs::sqli::sqli_data::SQL_KEYWORDS;
+
+/// Longest word libinjection looks up in its keyword table: its tokens hold 32 bytes with a
+/// terminating NUL, and longer words stay barewords. Longer candidates are never hot.
+pub const MAX_WORD_LEN: usize = 31;
+
+/// Keyword-table types that cannot help form a listed fingerprint without a trigger: `n`
+/// bareword, `o` operator, `f` function, `1` number (`TRUE`, `FALSE`).
+const QUIET_WORD_TYPES: &[u8] = b"nof1";
+
+/// Fingerprint characters (libinjection's upper-cased form) of every token type that quiet
+/// input can produce: bareword, number, operator, function, comma, colon, unknown, dot.
+#[cfg(test)]
+const QUIET_FINGERPRINT_CHARS: &[u8] = b"N1OF,:?.";
+
+/// Bytes that may start a token of a non-quiet type, or make libinjection re-parse the input
+/// in another quoting context: quotes, backtick, `#`, `$`, `@`, parentheses, `;`, braces,
+/// `[` (MSSQL bracket word) and backslash.
+pub const TRIGGER_BYTES: &[u8] = b"\"'`#$@();{}[\\";
+
+/// Byte pairs that start a non-quiet token although each byte alone is an operator:
+/// comments (`--`, `/*`) and logic operators (`&&`, `||`).
+pub const TRIGGER_PAIRS: [[u8; 2]; 4] = [*b"--", *b"/*", *b"&&", *b"||"];
+
+/// Byte classes for the scan.
+const QUIET: u8 = 0;
+const TRIGGER: u8 = 1;
+/// First byte of a [`TRIGGER_PAIRS`] entry.
+const PAIR_FIRST: u8 = 2;
+/// `[A-Za-z0-9_.]`: part of a word run.
+const WORD: u8 = 3;
+
+static CLASS: [u8; 256] = classes();
+
+const fn classes() -> [u8; 256] {
+    let mut table = [QUIET; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() || c == b'_' || c == b'.' {
+            table[b] = WORD;
+        }
+        b += 1;
+    }
+    let mut i = 0;
+    while i < TRIGGER_BYTES.len() {
+        table[TRIGGER_BYTES[i] as usize] = TRIGGER;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < TRIGGER_PAIRS.len() {
+        table[TRIGGER_PAIRS[i][0] as usize] = PAIR_FIRST;
+        i += 1;
+    }
+    table
+}
+
+/// False only if libinjection (either sensitivity) provably cannot flag `input`.
+/// Cost: one pass, plus a hashed lookup per candidate word; no allocation once the keyword
+/// set is built (on first use, from the crate's own table).
+pub fn may_be_sqli(input: &[u8]) -> bool {
+    let hot = hot_words();
+    let mut i = 0;
+    while let Some(&b) = input.get(i) {
+        match CLASS[usize::from(b)] {
+            TRIGGER => return true,
+            PAIR_FIRST => {
+                if let Some(&next) = input.get(i + 1) {
+                    if TRIGGER_PAIRS.contains(&[b, next]) {
+                        return true;
+                    }
+                }
+            }
+            WORD => {
+                let len = input
+                    .get(i..)
+                    .unwrap_or_default()
+                    .iter()
+                    .position(|&c| CLASS[usize::from(c)] != WORD)
+                    .unwrap_or(input.len() - i);
+                if hot.run_has_hot_word(input.get(i..i + len).unwrap_or_default()) {
+                    return true;
+                }
+                i += len;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    false
+}
+
+/// Upper-cased hot words (see the module doc, step 4).
+struct HotWords {
+    words: HashSet<Vec<u8>, BuildHasherDefault<Fnv1a>>,
+    /// Bit n set if some hot word has n bytes (n ≤ [`MAX_WORD_LEN`]).
+    lengths: u64,
+}
+
+fn hot_words() -> &'static HotWords {
+    static HOT: OnceLock<HotWords> = OnceLock::new();
+    HOT.get_or_init(|| {
+        let mut words = HashSet::default();
+        for keyword in SQL_KEYWORDS {
+            if QUIET_WORD_TYPES.contains(&keyword.token_type) {
+                continue;
+            }
+            // A single word, or each word of a multi-word entry.
+            for part in keyword.word.split(' ') {
+                words.insert(part.as_bytes().to_ascii_uppercase());
+            }
+        }
+        let lengths = words
+            .iter()
+            .filter(|w: &&Vec<u8>| w.len() <= MAX_WORD_LEN)
+            .fold(0u64, |mask, w| mask | 1 << w.len());
+        HotWords { words, lengths }
+    })
+}
+
+impl HotWords {
+    /// Does some candidate keyword token in this `[A-Za-z0-9_.]` run name a hot word?
+    fn run_has_hot_word(&self, run: &[u8]) -> bool {
+        let first_digit = run.iter().position(u8::is_ascii_digit).unwrap_or(run.len());
+        for (start, &b) in run.iter().enumerate() {
+            if !(b.is_ascii_alphabetic() || b == b'_') {
+                continue;
+            }
+            let token_may_start =
+                start == 0 || run.get(start - 1) == Some(&b'.') || start > first_digit;
+            if !token_may_start {
+                continue;
+            }
+            // Candidate ends: every '.' after `start`, and the run end.
+            // Scanning stops MAX_WORD_LEN + 1 bytes after `start`, so a run costs at most
+            // O(len × MAX_WORD_LEN) however it is shaped.
+            let limit = run.len().min(start + MAX_WORD_LEN + 1);
+            let mut end = start + 1;
+            loop {
+                while end < limit && run.get(end) != Some(&b'.') {
+                    end += 1;
+                }
+                if end - start > MAX_WORD_LEN {
+                    break;
+                }
+                if self.contains(run.get(start..end).unwrap_or_default()) {
+                    return true;
+                }
+                if end >= run.len() {
+                    break;
+                }
+                end += 1;
+            }
+        }
+        false
+    }
+
+    /// Case-insensitive membership; `word.len()` must be ≤ [`MAX_WORD_LEN`].
+    fn contains(&self, word: &[u8]) -> bool {
+        if word.len() > MAX_WORD_LEN || self.lengths & (1 << word.len()) == 0 {
+            return false;
+        }
+        let mut upper = [0u8; MAX_WORD_LEN];
+        let Some(buf) = upper.get_mut(..word.len()) else {
+            return false;
+        };
+        buf.copy_from_slice(word);
+        buf.make_ascii_uppercase();
+        self.words.contains(&buf[..])
+    }
+}
+
+/// FNV-1a: a fast hash for short keys whose set is fixed (the keyword table), so there is
+/// no attacker-chosen set to flood.
+#[derive(Clone, Copy)]
+struct Fnv1a(u64);
+
+impl Default for Fnv1a {
+    fn default() -> Self {
+        Fnv1a(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv1a {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_listed_fingerprint_uses_only_quiet_types() {
+        let mut listed = 0;
+        for keyword in SQL_KEYWORDS.iter().filter(|k| k.token_type == b'F') {
+            let Some(fingerprint) = keyword.word.strip_prefix('0') else {
+                panic!(
+                    "fingerprint entry without the v1 '0' prefix: {}",
+                    keyword.word
+                );
+            };
+            listed += 1;
+            assert!(
+                !fingerprint
+                    .bytes()
+                    .all(|c| QUIET_FINGERPRINT_CHARS.contains(&c)),
+                "listed fingerprint {fingerprint} uses only quiet token types"
+            );
+        }
+        assert!(listed > 8000, "fingerprint list not found ({listed})");
+    }
+
+    #[test]
+    fn keywords_use_only_word_bytes() {
+        for keyword in SQL_KEYWORDS.iter().filter(|k| k.token_type != b'F') {
+            let w = keyword.word.as_bytes();
+            let wordy = w
+                .iter()
+                .all(|&c| c.is_ascii_uppercase() || c.is_ascii_digit() || b"_. ".contains(&c));
+            let operator = w
+                .iter()
+                .all(|&c| CLASS[usize::from(c)] != WORD && c != b' ');
+            assert!(
+                wordy || operator,
+                "unexpected keyword shape {:?}",
+                keyword.word
+            );
+            if wordy {
+                assert!(
+                    w.first()
+                        .is_some_and(|c| c.is_ascii_uppercase() || *c == b'_'),
+                    "keyword not starting with a letter: {:?}",
+                    keyword.word
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn operator_entries_are_plain_or_trigger_pairs() {
+        for keyword in SQL_KEYWORDS.iter().filter(|k| k.token_type != b'F') {
+            let w = keyword.word.as_bytes();
+            if w.iter()
+                .any(|&c| CLASS[usize::from(c)] == WORD || c == b' ')
+            {
+                continue;
+            }
+            let starts_with_trigger = w.iter().any(|&c| CLASS[usize::from(c)] == TRIGGER);
+            let is_pair = w.len() == 2 && TRIGGER_PAIRS.contains(&[w[0], w[1]]);
+            assert!(
+                keyword.token_type == b'o' || starts_with_trigger || is_pair,
+                "operator entry {:?} of type {} is not covered",
+                keyword.word,
+                char::from(keyword.token_type)
+            );
+        }
+    }
+
+    #[test]
+    fn hot_words_follow_the_table() {
+        let hot = hot_words();
+        for w in [
+            &b"union"[..],
+            b"SELECT",
+            b"And",
+            b"or",
+            b"null",
+            b"by",
+            b"all",
+            b"cross",
+        ] {
+            assert!(hot.contains(w), "{}", String::from_utf8_lossy(w));
+        }
+        // Quiet: functions, operators, numbers, and barewords.
+        for w in [&b"sleep"[..], b"is", b"like", b"true", b"hello", b"x"] {
+            assert!(!hot.contains(w), "{}", String::from_utf8_lossy(w));
+        }
+    }
+
+    #[test]
+    fn shortcut_says_no_only_for_quiet_input() {
+        let no = [
+            "hello world this is a test",
+            "12345",
+            "john.smith",
+            "2024-01-15",
+            "/api/v1/users/42/profile",
+            "a=1&b=2",
+            "text/html,application/xhtml+xml,application/xml;q=0.9",
+            "unionx xunion selection",
+        ];
+        for s in no {
+            assert_eq!(may_be_sqli(s.as_bytes()), s.contains(';'), "{s}");
+        }
+        let maybe = [
+            "1 union select 1",
+            "x' or 1=1",
+            "a--",
+            "a/*b",
+            "1&&2",
+            "1||2",
+            "1union",
+            "0x1fselect",
+            "1.e5union",
+            "sleep.union",
+            "abs.or",
+            "@x",
+            "a(b)",
+            "group by",
+        ];
+        for s in maybe {
+            assert!(may_be_sqli(s.as_bytes()), "{s}");
+        }
+    }
+
+    #[test]
+    fn long_runs_are_bounded() {
+        let long = "1".to_string() + &"a.".repeat(10_000);
+        assert!(!may_be_sqli(long.as_bytes()));
+        assert!(!may_be_sqli(&[0xff; 4096]));
+    }
+}
