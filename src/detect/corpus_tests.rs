@@ -410,3 +410,99 @@ fn random_bytes_do_not_panic() {
         is_xss(&input, &mut scratch);
     }
 }
+
+/// Typical benign values (header values, query values, cookies, paths) for the throughput
+/// report.
+const BENIGN_VALUES: &[&str] = &[
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36",
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8",
+    "gzip, deflate, br",
+    "en-US,en;q=0.9",
+    "keep-alive",
+    "max-age=0",
+    "session=8f14e45fceea167a5a36dedd4bea2543",
+    "john.smith@example.com",
+    "12345",
+    "2024-01-15T10:30:00Z",
+    "/api/v1/users/42/profile",
+    "/static/css/main.3f2a1b.css",
+    "hello world",
+    "search terms for blue shoes",
+    "New York",
+    "550e8400-e29b-41d4-a716-446655440000",
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9",
+    "true",
+    "https://www.example.com/page?ref=home",
+    "O'Reilly",
+];
+
+/// Prints values per second; run by hand:
+/// `cargo test --release --lib -- --ignored throughput --nocapture`.
+#[test]
+#[ignore = "timing report, run by hand in release mode"]
+fn throughput() {
+    use std::time::Instant;
+    let mut sets: Vec<(String, Vec<Vec<u8>>)> = vec![(
+        "typical benign values".into(),
+        BENIGN_VALUES
+            .iter()
+            .map(|s| s.as_bytes().to_vec())
+            .collect(),
+    )];
+    if let Some(dir) = corpus_dir() {
+        for prefix in ["false_positives", "sqli-", "xss-"] {
+            let lines: Vec<Vec<u8>> = load(&dir, prefix)
+                .into_iter()
+                .flat_map(|(_, l)| l)
+                .collect();
+            sets.push((format!("{prefix}* lines"), lines));
+        }
+    }
+    let mut scratch = DetectScratch::default();
+    let mut matched = Vec::new();
+    for (name, values) in &sets {
+        let bytes: usize = values.iter().map(Vec::len).sum();
+        let rounds = (2_000_000 / bytes.max(1)).clamp(1, 10_000);
+        let no = values
+            .iter()
+            .filter(|v| !sqli_prefilter::may_be_sqli(v))
+            .count();
+        let no_xss = values.iter().filter(|v| !xss::may_be_xss(v)).count();
+        println!(
+            "{name}: {} values, avg {} bytes; SQLi prefilter says no to {:.1}%, XSS to {:.1}%",
+            values.len(),
+            bytes / values.len().max(1),
+            100.0 * rate(no, values.len()),
+            100.0 * rate(no_xss, values.len())
+        );
+        let time = |label: &str, f: &mut dyn FnMut(&[u8]) -> bool| {
+            let start = Instant::now();
+            let mut hits = 0usize;
+            for _ in 0..rounds {
+                for v in values {
+                    hits += usize::from(f(std::hint::black_box(v)));
+                }
+            }
+            let secs = start.elapsed().as_secs_f64();
+            let n = (rounds * values.len()) as f64;
+            println!(
+                "  {label:10} {:>12.0} values/s  {:>8.3} us/value  ({hits} hits)",
+                n / secs,
+                1e6 * secs / n
+            );
+        };
+        time("sqli low", &mut |v| {
+            is_sqli(v, Sensitivity::Low, &mut scratch, &mut matched)
+        });
+        time("sqli high", &mut |v| {
+            is_sqli(v, Sensitivity::High, &mut scratch, &mut matched)
+        });
+        time("sqli crate", &mut |v| {
+            libinjectionrs::detect_sqli(v).is_injection()
+        });
+        time("xss", &mut |v| is_xss(v, &mut scratch));
+        time("xss crate", &mut |v| {
+            libinjectionrs::detect_xss(v).is_injection()
+        });
+    }
+}
