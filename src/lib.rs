@@ -5,6 +5,15 @@
 //! ```text
 //! AWS JSON ─▶ load ─▶ validate ─▶ compile ─▶ [one snapshot] ─▶ evaluate ─▶ act ─▶ log / metrics
 //! ```
+pub mod check;
+pub mod compile;
 pub mod detect;
+pub mod eval;
+pub mod inspect;
+pub mod load;
+pub mod log;
+pub mod managed;
+pub mod model;
 pub mod parse;
 pub mod transform;
+pub mod validate;

@@ -62,18 +62,47 @@ pub fn extract(
     scope: JsonScope,
     emit: &mut dyn FnMut(&[u8]),
 ) -> bool {
+    extract_with(body, paths, scope, &mut JsonScratch::default(), emit)
+}
+
+/// Reusable buffers for [`extract_with`]: kept between calls so that a warm walk allocates nothing.
+#[derive(Default)]
+pub struct JsonScratch {
+    frames: Vec<Frame>,
+    candidates: Vec<usize>,
+    buf: Vec<u8>,
+    seen_keys: SeenKeys,
+}
+
+/// [`extract`] with caller-owned buffers (the evaluation hot path uses this one).
+pub fn extract_with(
+    body: &[u8],
+    paths: Option<&[JsonPointer]>,
+    scope: JsonScope,
+    scratch: &mut JsonScratch,
+    emit: &mut dyn FnMut(&[u8]),
+) -> bool {
+    scratch.frames.clear();
+    scratch.candidates.clear();
+    scratch.buf.clear();
+    scratch.seen_keys.clear();
     let mut walker = Walker {
         body,
         pos: 0,
         paths,
         scope,
-        frames: Vec::new(),
-        candidates: Vec::new(),
-        buf: Vec::new(),
-        seen_keys: SeenKeys::default(),
+        frames: std::mem::take(&mut scratch.frames),
+        candidates: std::mem::take(&mut scratch.candidates),
+        buf: std::mem::take(&mut scratch.buf),
+        seen_keys: std::mem::take(&mut scratch.seen_keys),
         next_object: 0,
     };
-    walker.run(emit).is_ok()
+    let ok = walker.run(emit).is_ok();
+    scratch.frames = walker.frames;
+    scratch.candidates = walker.candidates;
+    scratch.buf = walker.buf;
+    scratch.seen_keys = walker.seen_keys;
+    ok
 }
 
 /// The walk failed at the current position; nothing more is emitted.

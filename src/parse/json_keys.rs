@@ -32,6 +32,13 @@ pub(crate) struct SeenKeys {
 }
 
 impl SeenKeys {
+    /// Forgets every key, keeping the allocations for the next walk.
+    pub(crate) fn clear(&mut self) {
+        self.arena.clear();
+        self.spans.clear();
+        self.first_by_hash.clear();
+    }
+
     /// Records `key` as a member of `object`; returns false if `object` already has a
     /// member with exactly these bytes.
     pub(crate) fn insert(&mut self, object: ObjectId, key: &[u8]) -> bool {

@@ -1,0 +1,419 @@
+//! Leaf statements: slot computation (memoized per request), bank scans, and the leaf tests.
+
+use super::scratch::{Scratch, SlotState, FALSE, NOT_APPLIED, TRUE, UNKNOWN};
+use super::verdict::{OVERSIZE_BODY, OVERSIZE_COOKIES, OVERSIZE_HEADERS, OVERSIZE_JSON_BODY};
+use crate::compile::slot::FieldSel;
+use crate::compile::{CompiledAcl, FieldLeaf, FieldTest, IpSource, Leaf, LeafId, Node, Position};
+use crate::detect;
+use crate::inspect::extract::extract;
+use crate::inspect::Request;
+use crate::model::{ComparisonOperator, LabelMatchScope, OversizeHandling};
+use crate::transform::apply_chain;
+use std::net::IpAddr;
+
+/// With `Position: ANY`, AWS examines at most the last this-many addresses of the header.
+pub const FORWARDED_ANY_MAX_ADDRESSES: usize = 10;
+
+/// Evaluates a statement tree. `None` means "not applied" (a forwarded-IP header was absent): it
+/// propagates through Not, and through And/Or unless another operand decides the result.
+pub(crate) fn node(acl: &CompiledAcl, req: &Request, s: &mut Scratch, n: &Node) -> Option<bool> {
+    match n {
+        Node::Leaf(id) => leaf(acl, req, s, *id),
+        Node::Not(inner) => node(acl, req, s, inner).map(|b| !b),
+        Node::And(list) => {
+            let mut applied = true;
+            for n in list.iter() {
+                match node(acl, req, s, n) {
+                    Some(false) => return Some(false),
+                    None => applied = false,
+                    Some(true) => {}
+                }
+            }
+            applied.then_some(true)
+        }
+        Node::Or(list) => {
+            let mut applied = true;
+            for n in list.iter() {
+                match node(acl, req, s, n) {
+                    Some(true) => return Some(true),
+                    None => applied = false,
+                    Some(false) => {}
+                }
+            }
+            applied.then_some(false)
+        }
+    }
+}
+
+pub(crate) fn leaf(acl: &CompiledAcl, req: &Request, s: &mut Scratch, id: LeafId) -> Option<bool> {
+    let l = &acl.leaves[id as usize];
+    // Label tests depend on what earlier rules added, so they are never memoized.
+    if let Leaf::Label {
+        scope,
+        key,
+        context,
+    } = l
+    {
+        let r = s
+            .labels()
+            .any(|label| label_matches(*scope, key, context, label));
+        trace_leaf(acl, s, l, Some(r));
+        return Some(r);
+    }
+    match s.leaf_memo[id as usize] {
+        TRUE => return Some(true),
+        FALSE => return Some(false),
+        NOT_APPLIED => return None,
+        UNKNOWN | _ => {}
+    }
+    let r = match l {
+        Leaf::Field(f) => Some(field(acl, req, s, f)),
+        Leaf::Ip { table, source } => ip_addresses(req, source, &mut |ip| {
+            acl.ip_tables[*table as usize].contains(ip)
+        }),
+        Leaf::Geo { codes, source } => geo(req, s, codes, source),
+        Leaf::Label { .. } => unreachable_label(),
+    };
+    s.leaf_memo[id as usize] = match r {
+        Some(true) => TRUE,
+        Some(false) => FALSE,
+        None => NOT_APPLIED,
+    };
+    trace_leaf(acl, s, l, r);
+    r
+}
+
+fn unreachable_label() -> Option<bool> {
+    Some(false)
+}
+
+fn field(acl: &CompiledAcl, req: &Request, s: &mut Scratch, f: &FieldLeaf) -> bool {
+    let st = slot(acl, req, s, f.slot as usize);
+    if !st.present {
+        return f.missing.unwrap_or(false);
+    }
+    if st.json_invalid {
+        if let Some(fallback) = f.json_invalid {
+            return fallback;
+        }
+    }
+    if st.oversize {
+        s.verdict.oversize |= match acl.slots[f.slot as usize].field {
+            FieldSel::Body => OVERSIZE_BODY,
+            FieldSel::JsonBody { .. } => OVERSIZE_JSON_BODY,
+            FieldSel::Cookies { .. } => OVERSIZE_COOKIES,
+            _ => OVERSIZE_HEADERS,
+        };
+        match f.oversize {
+            OversizeHandling::Match => return true,
+            OversizeHandling::NoMatch => return false,
+            OversizeHandling::Continue => {}
+        }
+    }
+    let slot_ix = f.slot as usize;
+    match &f.test {
+        FieldTest::Bytes { bit, .. } => {
+            literal_scan(acl, s, slot_ix);
+            s.bits.get(*bit)
+        }
+        FieldTest::Regex { first, count } => {
+            regex_scan(acl, s, slot_ix);
+            (*first..first + count).any(|b| s.bits.get(b))
+        }
+        FieldTest::Size { op, size } => s
+            .values(slot_ix)
+            .any(|v| compare(*op, v.len() as u64, *size)),
+        FieldTest::Sqli(level) => {
+            let Scratch {
+                slots,
+                ranges,
+                arena,
+                detect,
+                tokens,
+                ..
+            } = s;
+            let st = slots[slot_ix];
+            ranges[st.first as usize..st.end as usize]
+                .iter()
+                .any(|&(a, b)| {
+                    detect::is_sqli(&arena[a as usize..b as usize], *level, detect, tokens)
+                })
+        }
+        FieldTest::Xss => {
+            let Scratch {
+                slots,
+                ranges,
+                arena,
+                detect,
+                ..
+            } = s;
+            let st = slots[slot_ix];
+            ranges[st.first as usize..st.end as usize]
+                .iter()
+                .any(|&(a, b)| detect::is_xss(&arena[a as usize..b as usize], detect))
+        }
+    }
+}
+
+/// Computes a slot's values once per request: extract, then transform each value.
+pub(crate) fn slot(acl: &CompiledAcl, req: &Request, s: &mut Scratch, ix: usize) -> SlotState {
+    if s.slots[ix].computed {
+        return s.slots[ix];
+    }
+    let def = &acl.slots[ix];
+    let first = s.ranges.len() as u32;
+    let Scratch {
+        ranges,
+        arena,
+        extract: xs,
+        tbuf,
+        tbuf2,
+        ..
+    } = s;
+    let x = extract(def, req, acl.body_limit, xs, &mut |raw| {
+        let start = arena.len() as u32;
+        if def.chain.is_empty() {
+            arena.extend_from_slice(raw);
+        } else {
+            apply_chain(&def.chain, raw, tbuf, tbuf2);
+            arena.extend_from_slice(tbuf);
+        }
+        ranges.push((start, arena.len() as u32));
+    });
+    let st = SlotState {
+        computed: true,
+        present: x.present,
+        oversize: x.oversize,
+        json_invalid: x.json_invalid,
+        literal_done: false,
+        regex_done: false,
+        first,
+        end: s.ranges.len() as u32,
+    };
+    s.slots[ix] = st;
+    st
+}
+
+fn literal_scan(acl: &CompiledAcl, s: &mut Scratch, ix: usize) {
+    if s.slots[ix].literal_done {
+        return;
+    }
+    s.slots[ix].literal_done = true;
+    if let Some(bank) = &acl.literal_banks[ix] {
+        let Scratch {
+            slots,
+            ranges,
+            arena,
+            bits,
+            ..
+        } = s;
+        let st = slots[ix];
+        for &(a, b) in &ranges[st.first as usize..st.end as usize] {
+            bank.scan(&arena[a as usize..b as usize], bits);
+        }
+    }
+}
+
+fn regex_scan(acl: &CompiledAcl, s: &mut Scratch, ix: usize) {
+    if s.slots[ix].regex_done {
+        return;
+    }
+    s.slots[ix].regex_done = true;
+    if let Some(bank) = &acl.regex_banks[ix] {
+        let Scratch {
+            slots,
+            ranges,
+            arena,
+            bits,
+            regex_caches,
+            ..
+        } = s;
+        let cache = regex_caches[ix].get_or_insert_with(|| bank.new_cache());
+        let st = slots[ix];
+        for &(a, b) in &ranges[st.first as usize..st.end as usize] {
+            bank.scan(&arena[a as usize..b as usize], cache, bits);
+        }
+    }
+}
+
+fn compare(op: ComparisonOperator, len: u64, size: u64) -> bool {
+    match op {
+        ComparisonOperator::Eq => len == size,
+        ComparisonOperator::Ne => len != size,
+        ComparisonOperator::Le => len <= size,
+        ComparisonOperator::Lt => len < size,
+        ComparisonOperator::Ge => len >= size,
+        ComparisonOperator::Gt => len > size,
+    }
+}
+
+/// Tests the address(es) a statement looks at. `None` = header absent (statement not applied).
+fn ip_addresses(
+    req: &Request,
+    source: &IpSource,
+    test: &mut dyn FnMut(IpAddr) -> bool,
+) -> Option<bool> {
+    match source {
+        IpSource::Client => Some(req.client_ip.is_some_and(&mut *test)),
+        IpSource::Forwarded {
+            header,
+            fallback_match,
+            position,
+        } => {
+            let value = req.header_values(header.as_bytes()).next()?;
+            let text = std::str::from_utf8(value).unwrap_or("");
+            let mut parts = text.split(',').map(str::trim);
+            let parse = |p: &str| p.parse::<IpAddr>().ok();
+            let picked = match position {
+                Position::First => parts.next().map(parse),
+                Position::Last => parts.next_back().map(parse),
+                Position::Any => {
+                    let all: usize = text.split(',').count();
+                    let mut any_valid = false;
+                    for p in text
+                        .split(',')
+                        .map(str::trim)
+                        .skip(all.saturating_sub(FORWARDED_ANY_MAX_ADDRESSES))
+                    {
+                        if let Some(ip) = parse(p) {
+                            any_valid = true;
+                            if test(ip) {
+                                return Some(true);
+                            }
+                        }
+                    }
+                    return Some(if any_valid { false } else { *fallback_match });
+                }
+            };
+            match picked.flatten() {
+                Some(ip) => Some(test(ip)),
+                None => Some(*fallback_match),
+            }
+        }
+    }
+}
+
+/// Geo match on the request's country. With a forwarded-IP config the country of that address is
+/// needed; webacl has no geo database, so such an address's country is unknown (`XX`).
+fn geo(req: &Request, s: &mut Scratch, codes: &[[u8; 2]], source: &IpSource) -> Option<bool> {
+    let (country, forwarded) = match source {
+        IpSource::Client => (country_code(req.country), false),
+        IpSource::Forwarded {
+            header,
+            fallback_match,
+            ..
+        } => {
+            let value = req.header_values(header.as_bytes()).next()?;
+            let first = std::str::from_utf8(value)
+                .unwrap_or("")
+                .split(',')
+                .next()
+                .unwrap_or("")
+                .trim();
+            if first.parse::<IpAddr>().is_err() {
+                return Some(*fallback_match);
+            }
+            (*b"XX", true)
+        }
+    };
+    if !s.pending_geo.contains(&(country, forwarded)) {
+        s.pending_geo.push((country, forwarded));
+    }
+    Some(codes.binary_search(&country).is_ok())
+}
+
+fn country_code(c: &str) -> [u8; 2] {
+    match c.as_bytes() {
+        [a, b] if a.is_ascii_alphabetic() && b.is_ascii_alphabetic() => {
+            [a.to_ascii_uppercase(), b.to_ascii_uppercase()]
+        }
+        _ => *b"XX",
+    }
+}
+
+/// LabelMatchStatement semantics (spec §2): a key starting with `awswaf:` is fully qualified;
+/// otherwise the label must lie in the rule's own context (`context`) and the key matches whole
+/// trailing components (LABEL) or a contiguous run of namespace components (NAMESPACE).
+pub(crate) fn label_matches(scope: LabelMatchScope, key: &str, context: &str, label: &str) -> bool {
+    if context.is_empty() {
+        return match scope {
+            LabelMatchScope::Label => label == key,
+            LabelMatchScope::Namespace => {
+                label.starts_with(key)
+                    && (key.ends_with(':') || label.as_bytes().get(key.len()) == Some(&b':'))
+            }
+        };
+    }
+    let Some(rest) = label.strip_prefix(context) else {
+        return false;
+    };
+    match scope {
+        LabelMatchScope::Label => {
+            rest == key
+                || (rest.len() > key.len()
+                    && rest.ends_with(key)
+                    && rest.as_bytes()[rest.len() - key.len() - 1] == b':')
+        }
+        LabelMatchScope::Namespace => {
+            let key = key.trim_end_matches(':');
+            // The namespace components of the label are all but its last component.
+            let ns = match rest.rfind(':') {
+                Some(i) => &rest[..i],
+                None => return false,
+            };
+            let mut start = 0;
+            loop {
+                let tail = &ns[start..];
+                if tail.starts_with(key)
+                    && (tail.len() == key.len() || tail.as_bytes()[key.len()] == b':')
+                {
+                    return true;
+                }
+                match tail.find(':') {
+                    Some(i) => start += i + 1,
+                    None => return false,
+                }
+            }
+        }
+    }
+}
+
+fn trace_leaf(acl: &CompiledAcl, s: &mut Scratch, l: &Leaf, r: Option<bool>) {
+    if s.trace.is_some() {
+        let line = super::explain::leaf_line(acl, s, l, r);
+        if let Some(t) = &mut s.trace {
+            t.push_str(&line);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use LabelMatchScope::*;
+
+    const CTX: &str = "awswaf:111122223333:webacl:testWebACL:";
+
+    #[test]
+    fn label_keys_resolve_like_aws_examples() {
+        let a = "awswaf:111122223333:webacl:testWebACL:header:encoding:utf8";
+        let b = "awswaf:111122223333:webacl:testWebACL:testNS1:testNS2:header:encoding:utf8";
+        assert!(label_matches(Label, "header:encoding:utf8", CTX, a));
+        assert!(label_matches(Label, "header:encoding:utf8", CTX, b));
+        assert!(!label_matches(Label, "encoding:utf", CTX, a));
+        assert!(label_matches(Namespace, "header:", CTX, a));
+        assert!(label_matches(Namespace, "testNS2:", CTX, b));
+        assert!(!label_matches(Namespace, "utf8:", CTX, a));
+        // Labels from another context need a fully qualified key.
+        let m = "awswaf:managed:aws:core-rule-set:NoUserAgent_Header";
+        assert!(!label_matches(Label, "NoUserAgent_Header", CTX, m));
+        assert!(label_matches(Label, m, "", m));
+        assert!(label_matches(
+            Namespace,
+            "awswaf:managed:aws:core-rule-set:",
+            "",
+            m
+        ));
+        assert!(!label_matches(Namespace, "awswaf:managed:aws:core", "", m));
+    }
+}

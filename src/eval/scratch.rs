@@ -1,0 +1,118 @@
+//! Per-thread reusable state for evaluation: cleared between requests, never reallocated once warm.
+
+use super::verdict::Verdict;
+use crate::compile::bank::Bits;
+use crate::compile::CompiledAcl;
+use crate::detect::DetectScratch;
+use regex_automata::{meta, PatternSet};
+
+/// The computed values of one slot for the current request.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct SlotState {
+    pub computed: bool,
+    pub present: bool,
+    pub oversize: bool,
+    pub json_invalid: bool,
+    pub literal_done: bool,
+    pub regex_done: bool,
+    /// Range into `Scratch::ranges`.
+    pub first: u32,
+    pub end: u32,
+}
+
+/// Leaf memo values.
+pub(crate) const UNKNOWN: u8 = 0;
+pub(crate) const FALSE: u8 = 1;
+pub(crate) const TRUE: u8 = 2;
+pub(crate) const NOT_APPLIED: u8 = 3;
+
+/// Reusable evaluation state. One per worker thread; pass it to every [`super::evaluate`] call.
+#[derive(Default)]
+pub struct Scratch {
+    pub(crate) slots: Vec<SlotState>,
+    /// Value ranges into `arena`.
+    pub(crate) ranges: Vec<(u32, u32)>,
+    pub(crate) arena: Vec<u8>,
+    pub(crate) bits: Bits,
+    pub(crate) leaf_memo: Vec<u8>,
+    pub(crate) regex_caches: Vec<Option<(meta::Cache, PatternSet)>>,
+    pub(crate) extract: crate::inspect::extract::ExtractScratch,
+    pub(crate) tbuf: Vec<u8>,
+    pub(crate) tbuf2: Vec<u8>,
+    pub(crate) detect: DetectScratch,
+    pub(crate) tokens: Vec<Vec<u8>>,
+    /// Labels on the request so far: ranges into `label_text`.
+    pub(crate) labels: Vec<(u32, u32)>,
+    pub(crate) label_text: String,
+    /// Reused to build labels that are not known at compile time (geo).
+    pub(crate) label_buf: String,
+    /// Geo labels seen while evaluating the current rule, added when it ends.
+    pub(crate) pending_geo: Vec<([u8; 2], bool)>,
+    /// Which oversize components a statement actually inspected (bit per component).
+    pub(crate) oversize_seen: u8,
+    /// When set, evaluation writes a readable trace here (`--explain`).
+    pub trace: Option<String>,
+    pub verdict: Verdict,
+    /// Identity of the ACL the buffers are sized for.
+    acl_id: usize,
+    bank_bits: u32,
+}
+
+impl Scratch {
+    pub fn new() -> Scratch {
+        Scratch::default()
+    }
+
+    /// Prepares for a new request on `acl`; sizes buffers for it the first time it is seen.
+    pub(crate) fn reset(&mut self, acl: &CompiledAcl) {
+        let id = acl as *const CompiledAcl as usize;
+        if id != self.acl_id || self.slots.len() != acl.slots.len() {
+            self.acl_id = id;
+            self.regex_caches.clear();
+            self.regex_caches.resize_with(acl.slots.len(), || None);
+            self.bank_bits = acl.bank_bits;
+        }
+        self.slots.clear();
+        self.slots.resize(acl.slots.len(), SlotState::default());
+        self.leaf_memo.clear();
+        self.leaf_memo.resize(acl.leaves.len(), UNKNOWN);
+        self.bits.reset(self.bank_bits);
+        self.ranges.clear();
+        self.arena.clear();
+        self.labels.clear();
+        self.label_text.clear();
+        self.pending_geo.clear();
+        self.oversize_seen = 0;
+        if let Some(t) = &mut self.trace {
+            t.clear();
+        }
+        self.verdict.clear();
+    }
+
+    /// The labels on the request, in the order they were added.
+    pub fn labels(&self) -> impl Iterator<Item = &str> {
+        self.labels
+            .iter()
+            .map(|&(a, b)| &self.label_text[a as usize..b as usize])
+    }
+
+    pub(crate) fn has_label(&self, label: &str) -> bool {
+        self.labels().any(|l| l == label)
+    }
+
+    pub(crate) fn add_label(&mut self, label: &str) {
+        if !self.has_label(label) {
+            let start = self.label_text.len() as u32;
+            self.label_text.push_str(label);
+            self.labels.push((start, self.label_text.len() as u32));
+        }
+    }
+
+    /// Values of a computed slot.
+    pub(crate) fn values(&self, slot: usize) -> impl Iterator<Item = &[u8]> {
+        let st = self.slots[slot];
+        self.ranges[st.first as usize..st.end as usize]
+            .iter()
+            .map(|&(a, b)| &self.arena[a as usize..b as usize])
+    }
+}

@@ -1,0 +1,7 @@
+//! The AWS WAF log record, field for field (spec §7), built from a verdict.
+//!
+//! Sinks (files, stdout, bounded queues) belong to the proxy; this module only shapes records.
+
+pub mod record;
+
+pub use record::{record, LogContext};
