@@ -1,0 +1,164 @@
+//! Properties every transformation keeps, over pseudo-random inputs (no extra crates).
+//!
+//! Inputs come from a fixed-seed xorshift generator, biased towards the bytes the decoders care
+//! about (`% \ & # ; / . * - < ! 0 x u` and hex digits, whitespace, NUL, UTF-8 lead bytes), so
+//! that escapes, entities, comments and path segments are common. Checked for each input:
+//! * no transformation panics, and each respects [`Transform::max_output_len`];
+//! * [`apply_chain`] equals applying the chain one step at a time, with reused buffers;
+//! * pre-parse transformations never lengthen the query;
+//! * the normalising transformations are idempotent;
+//! * `URL_DECODE`'s memchr fast path agrees with a naive byte-at-a-time decoder.
+
+use super::{apply, apply_chain, apply_preparse, PreParse, Transform};
+
+/// Inputs per run; each is put through every transformation and one random chain.
+const CASES: usize = 4000;
+
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// Bytes that trigger the decoders; drawn three times out of four.
+const INTERESTING: &[u8] =
+    b"%\\&#;/.*-<!>0xXuU{}=+,^'\" \t\n\r\x0b\x0c\xa0\x00aAfF9\xc3\xa9\xe4\xf0\x80";
+
+fn random_input(rng: &mut XorShift) -> Vec<u8> {
+    let len = match rng.below(10) {
+        0 => rng.below(400),
+        _ => rng.below(40),
+    };
+    (0..len)
+        .map(|_| {
+            if rng.below(4) == 0 {
+                (rng.next() & 0xff) as u8
+            } else {
+                INTERESTING[rng.below(INTERESTING.len())]
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn bounds_hold_and_nothing_panics() {
+    let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+    let mut out = Vec::new();
+    for _ in 0..CASES {
+        let input = random_input(&mut rng);
+        for &t in Transform::ALL {
+            apply(t, &input, &mut out);
+            assert!(
+                out.len() <= t.max_output_len(input.len()),
+                "{t}: {} bytes from {} bytes of input {:?}",
+                out.len(),
+                input.len(),
+                input.escape_ascii().to_string()
+            );
+        }
+        for &p in PreParse::ALL {
+            apply_preparse(p, &input, &mut out);
+            assert!(out.len() <= input.len(), "{p} lengthened {input:?}");
+        }
+    }
+}
+
+#[test]
+fn chain_equals_step_by_step() {
+    let mut rng = XorShift(0x2545_f491_4f6c_dd1d);
+    let (mut out, mut scratch) = (Vec::new(), Vec::new());
+    let (mut step, mut next) = (Vec::new(), Vec::new());
+    for _ in 0..CASES {
+        let input = random_input(&mut rng);
+        let chain: Vec<Transform> = (0..rng.below(5))
+            .map(|_| Transform::ALL[rng.below(Transform::ALL.len())])
+            .collect();
+        apply_chain(&chain, &input, &mut out, &mut scratch);
+        step.clear();
+        step.extend_from_slice(&input);
+        for &t in &chain {
+            apply(t, &step, &mut next);
+            std::mem::swap(&mut step, &mut next);
+        }
+        assert_eq!(out, step, "chain {chain:?} on {input:?}");
+    }
+}
+
+#[test]
+fn normalising_transformations_are_idempotent() {
+    let idempotent = [
+        Transform::None,
+        Transform::Lowercase,
+        Transform::Uppercase,
+        Transform::CompressWhiteSpace,
+        Transform::RemoveWhitespace,
+        Transform::CmdLine,
+        Transform::CmdLineWin,
+        Transform::CmdLineUnix,
+        Transform::NormalizePath,
+        Transform::NormalizePathWin,
+        Transform::RemoveNulls,
+        Transform::ReplaceNulls,
+        Transform::Trim,
+        Transform::TrimLeft,
+        Transform::TrimRight,
+    ];
+    let mut rng = XorShift(0xdead_beef_cafe_f00d);
+    let (mut once, mut twice) = (Vec::new(), Vec::new());
+    for _ in 0..CASES {
+        let input = random_input(&mut rng);
+        for t in idempotent {
+            apply(t, &input, &mut once);
+            apply(t, &once, &mut twice);
+            assert_eq!(once, twice, "{t} is not idempotent on {input:?}");
+        }
+    }
+}
+
+/// A deliberately simple `URL_DECODE`, to check the fast path against.
+fn naive_url_decode(input: &[u8]) -> Vec<u8> {
+    let hex = |b: u8| char::from(b).to_digit(16);
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < input.len() {
+        let b = input[i];
+        if b == b'+' {
+            out.push(b' ');
+            i += 1;
+        } else if b == b'%'
+            && i + 2 < input.len()
+            && hex(input[i + 1]).is_some()
+            && hex(input[i + 2]).is_some()
+        {
+            let v = hex(input[i + 1]).unwrap_or(0) * 16 + hex(input[i + 2]).unwrap_or(0);
+            out.push(v as u8);
+            i += 3;
+        } else {
+            out.push(b);
+            i += 1;
+        }
+    }
+    out
+}
+
+#[test]
+fn url_decode_matches_naive_decoder() {
+    let mut rng = XorShift(0x1234_5678_9abc_def1);
+    let mut out = Vec::new();
+    for _ in 0..CASES {
+        let input = random_input(&mut rng);
+        apply(Transform::UrlDecode, &input, &mut out);
+        assert_eq!(out, naive_url_decode(&input), "{input:?}");
+    }
+}
