@@ -41,11 +41,16 @@ pub fn load_acl(
 /// One line describing a compiled ACL.
 pub fn summary(acl: &CompiledAcl) -> String {
     format!(
-        "Web ACL \"{}\": {} rules at the top level ({} in all, groups included), capacity {} WCU, default action {}, {} distinct inspected fields, body inspection limit {} bytes ({}){}",
+        "Web ACL \"{}\": {} top-level rule(s) ({} in all, groups included), capacity {} WCU{}, default action {}, {} distinct inspected fields, body inspection limit {} bytes ({}){}",
         acl.name(),
         acl.top_level_rules(),
         acl.total_rules(),
         acl.capacity(),
+        match acl.declared_capacity() {
+            Some(c) if c == acl.capacity() => " (AWS printed the same)".to_string(),
+            Some(c) => format!(" (AWS printed {c}; AWS may discount repeated transformations)"),
+            None => String::new(),
+        },
         acl.default_action().log_name(),
         acl.slot_count(),
         acl.body_limit(),

@@ -216,6 +216,8 @@ pub struct CompiledAcl {
     pub(crate) source: Source,
     pub(crate) uses_body: bool,
     pub(crate) capacity: u64,
+    /// The `Capacity` AWS printed in the input, if any.
+    pub(crate) declared_capacity: Option<u64>,
 }
 
 impl CompiledAcl {
@@ -228,6 +230,10 @@ impl CompiledAcl {
     /// Web ACL capacity units, computed as AWS prices them (spec §9).
     pub fn capacity(&self) -> u64 {
         self.capacity
+    }
+    /// The `Capacity` the input document carried (what AWS computed), when present.
+    pub fn declared_capacity(&self) -> Option<u64> {
+        self.declared_capacity
     }
     /// Bytes of body AWS would inspect for this ACL and source.
     pub fn body_limit(&self) -> usize {

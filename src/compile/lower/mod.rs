@@ -478,6 +478,7 @@ impl<'a> Lowerer<'a> {
             source: self.opts.source,
             uses_body: self.uses_body,
             capacity: wcu,
+            declared_capacity: acl.capacity.and_then(|c| u64::try_from(c).ok()),
         })
     }
 
@@ -504,14 +505,15 @@ impl<'a> Lowerer<'a> {
                 for (i, item) in items.iter().enumerate() {
                     let rptr = index(ptr, i);
                     let name = item.get("Name").and_then(Value::as_str).map(str::to_string);
-                    if let Some(rule) = parse_all::<model::Rule>(
+                    match parse_all::<model::Rule>(
                         item,
                         file,
                         &rptr,
                         name.as_deref(),
                         &mut self.diags,
                     ) {
-                        out.push((rule, rptr));
+                        Some(rule) => out.push((rule, rptr)),
+                        None => self.shallow_rule_checks(file, &rptr, item, name.as_deref()),
                     }
                 }
             }
@@ -523,6 +525,26 @@ impl<'a> Lowerer<'a> {
             ),
         }
         out
+    }
+
+    /// A rule that could not be parsed still gets the checks that need only its name and priority,
+    /// so that one structural problem does not hide the others.
+    fn shallow_rule_checks(&mut self, file: &str, ptr: &str, item: &Value, name: Option<&str>) {
+        if let Some(n) = name {
+            if !is_entity_name(n) {
+                self.diags.push_at(file, &child(ptr, "Name"), name, format!("\"{n}\" is not a valid rule name: 1-128 characters of letters, digits, _ and -"));
+            }
+        }
+        if let Some(p) = item.get("Priority").and_then(Value::as_i64) {
+            if p < 0 {
+                self.diags.push_at(
+                    file,
+                    &child(ptr, "Priority"),
+                    name,
+                    format!("priority must be 0 or more, found {p}"),
+                );
+            }
+        }
     }
 
     /// Rule names and priorities must be unique within their container.
