@@ -2,14 +2,15 @@
 //! transformations, and whether it matched. Only built when `Scratch::trace` is set.
 
 use super::scratch::Scratch;
-use crate::compile::{CompiledAcl, Leaf};
+use crate::compile::{CompiledAcl, Leaf, LeafId};
 
 /// Longest value quoted in a trace line.
 pub const TRACE_VALUE_CHARS: usize = 80;
 /// Most values quoted for one component.
 pub const TRACE_VALUES: usize = 5;
 
-pub(crate) fn leaf_line(acl: &CompiledAcl, s: &Scratch, l: &Leaf, r: Option<bool>) -> String {
+pub(crate) fn leaf_line(acl: &CompiledAcl, s: &Scratch, id: LeafId, r: Option<bool>) -> String {
+    let l = &acl.leaves[id as usize];
     let outcome = match r {
         Some(true) => "MATCH",
         Some(false) => "no match",

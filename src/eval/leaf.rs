@@ -57,7 +57,7 @@ pub(crate) fn leaf(acl: &CompiledAcl, req: &Request, s: &mut Scratch, id: LeafId
         let r = s
             .labels()
             .any(|label| label_matches(*scope, key, context, label));
-        trace_leaf(acl, s, l, Some(r));
+        trace_leaf(acl, s, id, Some(r));
         return Some(r);
     }
     match s.leaf_memo[id as usize] {
@@ -72,19 +72,16 @@ pub(crate) fn leaf(acl: &CompiledAcl, req: &Request, s: &mut Scratch, id: LeafId
             acl.ip_tables[*table as usize].contains(ip)
         }),
         Leaf::Geo { codes, source } => geo(req, s, codes, source),
-        Leaf::Label { .. } => unreachable_label(),
+        // Handled above: label tests are never memoized.
+        Leaf::Label { .. } => Some(false),
     };
     s.leaf_memo[id as usize] = match r {
         Some(true) => TRUE,
         Some(false) => FALSE,
         None => NOT_APPLIED,
     };
-    trace_leaf(acl, s, l, r);
+    trace_leaf(acl, s, id, r);
     r
-}
-
-fn unreachable_label() -> Option<bool> {
-    Some(false)
 }
 
 fn field(acl: &CompiledAcl, req: &Request, s: &mut Scratch, f: &FieldLeaf) -> bool {
@@ -378,9 +375,9 @@ pub(crate) fn label_matches(scope: LabelMatchScope, key: &str, context: &str, la
     }
 }
 
-fn trace_leaf(acl: &CompiledAcl, s: &mut Scratch, l: &Leaf, r: Option<bool>) {
+fn trace_leaf(acl: &CompiledAcl, s: &mut Scratch, id: LeafId, r: Option<bool>) {
     if s.trace.is_some() {
-        let line = super::explain::leaf_line(acl, s, l, r);
+        let line = super::explain::leaf_line(acl, s, id, r);
         if let Some(t) = &mut s.trace {
             t.push_str(&line);
         }
