@@ -27,6 +27,7 @@
 //! | `OverrideAction`, `RuleActionOverrides`, `ExcludedRules` | `RuleBody::Group.override_count`, `Rule.overridden_from`, `Rule.excluded` |
 //! | terminating rule / `nonTerminatingMatchingRules` | `eval::Terminator` / `eval::Matched` |
 //! | WCU (capacity) | `validate::capacity` |
+pub mod admin;
 pub mod check;
 pub mod compile;
 pub mod detect;
@@ -35,7 +36,12 @@ pub mod inspect;
 pub mod load;
 pub mod log;
 pub mod managed;
+pub mod metrics;
 pub mod model;
 pub mod parse;
+pub mod rate;
+pub mod proxy;
+pub mod reload;
+pub mod serve;
 pub mod transform;
 pub mod validate;

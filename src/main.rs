@@ -31,6 +31,15 @@ enum Command {
     /// Example:
     ///   webacl check --web-acl acl.json --resources ./resources --requests reqs.jsonl --explain
     Check(CheckArgs),
+    /// Run the inline reverse proxy: evaluate every request against the Web ACL, answer blocks,
+    /// forward the rest, write one AWS WAF log record per request.
+    ///
+    /// With no flags it runs on embedded defaults: the starter Web ACL and a built-in echo
+    /// upstream, and prints two curl commands (one allowed, one blocked).
+    ///
+    /// Example:
+    ///   webacl serve --web-acl acl.json --upstream http://127.0.0.1:3000 --admin 127.0.0.1:9090
+    Serve(Box<webacl::serve::ServeArgs>),
 }
 
 #[derive(Parser)]
@@ -93,6 +102,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => check(args),
+        Command::Serve(args) => match webacl::serve::run(*args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::from(e.exit_code())
+            }
+        },
     }
 }
 
@@ -112,6 +128,7 @@ fn check(args: CheckArgs) -> ExitCode {
             EncodingArg::Text => SearchStringEncoding::Text,
         },
         allow_missing_managed: args.allow_missing_managed,
+        rate_store: None,
     };
     let acl = match webacl::check::load_acl(&args.web_acl, args.resources.as_deref(), &opts) {
         Ok(acl) => acl,

@@ -167,6 +167,7 @@ fn run_case(suite: &Value, case: &Value) -> Result<(), String> {
         source,
         search_string: encoding,
         allow_missing_managed: flag(suite, case, "allowMissingManaged"),
+        rate_store: None,
     };
     let built = build(&doc, &resources, &opts);
     let mut all_diags = diags.into_vec();

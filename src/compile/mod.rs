@@ -170,18 +170,81 @@ pub struct Rule {
 #[derive(Debug, Clone)]
 pub enum RuleBody {
     Statement(Node),
-    /// Rate-based rule: counting lands with the rate-limiting work; until then it never limits.
-    RateBased {
-        scope_down: Option<Node>,
-        limit: u64,
-        window_sec: u64,
-    },
+    /// Rate-based rule (spec §8).
+    RateBased(Box<RateRule>),
     Group {
         group: GroupId,
         override_count: bool,
         scope_down: Option<Node>,
         managed: bool,
     },
+}
+
+/// A rate-based rule: what to count, under which key, against which limit.
+#[derive(Debug, Clone)]
+pub struct RateRule {
+    pub scope_down: Option<Node>,
+    pub limit: u64,
+    pub window_sec: u64,
+    pub key: RateKey,
+    /// Counts, shared with earlier and later builds of the same rule (see `rate::RateStore`).
+    pub counter: std::sync::Arc<crate::rate::RuleCounter>,
+    /// `rateBasedRuleId` in logs (AWS's internal ARN shape).
+    pub log_id: Box<str>,
+}
+
+/// `AggregateKeyType` and its key parts.
+#[derive(Debug, Clone)]
+pub enum RateKey {
+    Ip,
+    /// First address of the header; `fallback_match` groups malformed values into one instance.
+    ForwardedIp { header: Box<str>, fallback_match: bool },
+    Constant,
+    Custom(Box<[CustomKey]>),
+}
+
+/// One `CustomKeys` entry.
+#[derive(Debug, Clone)]
+pub enum CustomKey {
+    Header { name: Box<str>, chain: Box<[crate::transform::Transform]> },
+    Cookie { name: Box<str>, chain: Box<[crate::transform::Transform]> },
+    QueryArgument { name: Box<str>, chain: Box<[crate::transform::Transform]> },
+    QueryString { chain: Box<[crate::transform::Transform]> },
+    UriPath { chain: Box<[crate::transform::Transform]> },
+    HttpMethod,
+    Ip,
+    ForwardedIp { header: Box<str>, fallback_match: bool },
+    LabelNamespace { namespace: Box<str> },
+    Ja3 { fallback_match: bool },
+    Ja4 { fallback_match: bool },
+}
+
+impl CustomKey {
+    /// The `name` AWS writes beside a named key's value in `customValues`.
+    pub fn log_name(&self) -> Option<&str> {
+        match self {
+            CustomKey::Header { name, .. } | CustomKey::Cookie { name, .. } | CustomKey::QueryArgument { name, .. } => Some(name),
+            CustomKey::LabelNamespace { namespace } => Some(namespace),
+            _ => None,
+        }
+    }
+
+    /// The `key` AWS writes in `customValues` (only `HEADER` is confirmed by a real record).
+    pub fn log_key(&self) -> &'static str {
+        match self {
+            CustomKey::Header { .. } => "HEADER",
+            CustomKey::Cookie { .. } => "COOKIE",
+            CustomKey::QueryArgument { .. } => "QUERY_ARGUMENT",
+            CustomKey::QueryString { .. } => "QUERY_STRING",
+            CustomKey::UriPath { .. } => "URI_PATH",
+            CustomKey::HttpMethod => "HTTP_METHOD",
+            CustomKey::Ip => "IP",
+            CustomKey::ForwardedIp { .. } => "FORWARDED_IP",
+            CustomKey::LabelNamespace { .. } => "LABEL_NAMESPACE",
+            CustomKey::Ja3 { .. } => "JA3_FINGERPRINT",
+            CustomKey::Ja4 { .. } => "JA4_FINGERPRINT",
+        }
+    }
 }
 
 /// One instance of a rule group (each reference is its own instance).

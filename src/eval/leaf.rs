@@ -3,6 +3,7 @@
 use super::scratch::{Scratch, SlotState, FALSE, NOT_APPLIED, TRUE, UNKNOWN};
 use super::verdict::{OVERSIZE_BODY, OVERSIZE_COOKIES, OVERSIZE_HEADERS, OVERSIZE_JSON_BODY};
 use crate::compile::slot::FieldSel;
+use crate::compile::Source;
 use crate::compile::{CompiledAcl, FieldLeaf, FieldTest, IpSource, Leaf, LeafId, Node, Position};
 use crate::detect;
 use crate::inspect::extract::extract;
@@ -177,9 +178,11 @@ pub(crate) fn slot(acl: &CompiledAcl, req: &Request, s: &mut Scratch, ix: usize)
         }
         ranges.push((start, arena.len() as u32));
     });
+    // UriFragment and JA3/JA4 exist only on CloudFront and ALB (spec §3): elsewhere the fallback applies.
+    let source_has_field = !matches!(def.field, FieldSel::UriFragment | FieldSel::Ja3 | FieldSel::Ja4) || matches!(acl.source, Source::Alb | Source::CloudFront);
     let st = SlotState {
         computed: true,
-        present: x.present,
+        present: x.present && source_has_field,
         oversize: x.oversize,
         json_invalid: x.json_invalid,
         literal_done: false,

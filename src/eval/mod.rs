@@ -9,14 +9,13 @@
 mod details;
 pub mod explain;
 mod leaf;
+mod rate;
 mod rules;
 mod scratch;
 pub mod verdict;
 
 pub use scratch::Scratch;
-pub use verdict::{
-    GroupEntry, HeaderSource, MatchDetail, Matched, Terminator, TokenFailure, Verdict,
-};
+pub use verdict::{GroupEntry, HeaderSource, MatchDetail, Matched, RateEntry, Terminator, TokenFailure, Verdict};
 
 use crate::compile::CompiledAcl;
 use crate::inspect::Request;

@@ -38,21 +38,13 @@ fn top_rule(acl: &CompiledAcl, req: &Request, s: &mut Scratch, id: RuleId) -> bo
         RuleBody::Statement(n) => {
             let matched = node(acl, req, s, n) == Some(true);
             flush_geo(s);
-            matched && on_match(acl, req, s, id, n)
+            matched && on_match(acl, req, s, id, Some(n))
         }
-        RuleBody::RateBased {
-            scope_down,
-            limit,
-            window_sec,
-        } => {
-            if let Some(n) = scope_down {
-                node(acl, req, s, n);
-                flush_geo(s);
-            }
-            trace(s, || {
-                format!("  rate-based ({limit} per {window_sec} s): request counting is not implemented yet, so it never limits\n")
-            });
-            false
+        RuleBody::RateBased(r) => {
+            let limited = super::rate::count(acl, req, s, id, r, true) == Some(true);
+            flush_geo(s);
+            // Labels and the action apply only to requests the rule is actively limiting.
+            limited && on_match(acl, req, s, id, None)
         }
         RuleBody::Group {
             group,
@@ -140,24 +132,18 @@ fn group_rules(
                 rule.name, rule.priority
             )
         });
-        let RuleBody::Statement(n) = &rule.body else {
-            if let RuleBody::RateBased {
-                scope_down: Some(n),
-                ..
-            } = &rule.body
-            {
-                node(acl, req, s, n);
-                flush_geo(s);
-            }
-            continue;
+        let (matched, n) = match &rule.body {
+            RuleBody::Statement(n) => (node(acl, req, s, n) == Some(true), Some(n)),
+            // Rate rules inside a group count and limit, but are not listed in rateBasedRuleList.
+            RuleBody::RateBased(r) => (super::rate::count(acl, req, s, inner, r, false) == Some(true), None),
+            RuleBody::Group { .. } => (false, None),
         };
-        let matched = node(acl, req, s, n) == Some(true);
         flush_geo(s);
         if !matched {
             continue;
         }
         add_rule_labels(acl, s, inner);
-        let details = rule_details(acl, req, s, n);
+        let details = n.map_or((0, 0), |n| rule_details(acl, req, s, n));
         let kind = rule.action.kind;
         if rule.excluded {
             s.verdict.group_excluded.push(Matched {
@@ -203,16 +189,10 @@ fn group_rules(
 }
 
 /// A top-level regular rule matched: labels, then its action.
-fn on_match(
-    acl: &CompiledAcl,
-    req: &Request,
-    s: &mut Scratch,
-    id: RuleId,
-    n: &crate::compile::Node,
-) -> bool {
+fn on_match(acl: &CompiledAcl, req: &Request, s: &mut Scratch, id: RuleId, n: Option<&crate::compile::Node>) -> bool {
     let rule = &acl.rules[id as usize];
     add_rule_labels(acl, s, id);
-    let details = rule_details(acl, req, s, n);
+    let details = n.map_or((0, 0), |n| rule_details(acl, req, s, n));
     let kind = rule.action.kind;
     let failure = token_failure(req, kind);
     if kind == ActionKind::Count || (is_token_action(kind) && failure.is_none()) {

@@ -46,6 +46,8 @@ pub struct Scratch {
     pub(crate) label_text: String,
     /// Reused to build labels that are not known at compile time (geo).
     pub(crate) label_buf: String,
+    /// The aggregation key of the rate rule being counted.
+    pub(crate) rate_key: Vec<u8>,
     /// Geo labels seen while evaluating the current rule, added when it ends.
     pub(crate) pending_geo: Vec<([u8; 2], bool)>,
     /// Which oversize components a statement actually inspected (bit per component).

@@ -66,6 +66,14 @@ pub struct GroupEntry {
     pub excluded: (u32, u32),
 }
 
+/// A `rateBasedRuleList` entry: a top-level rate rule that counted this request.
+#[derive(Debug, Clone, Copy)]
+pub struct RateEntry {
+    pub rule: RuleId,
+    /// Range into `Verdict::rate_values`: one text range per key part.
+    pub values: (u32, u32),
+}
+
 /// Where inserted request headers come from, in application order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HeaderSource {
@@ -89,6 +97,9 @@ pub struct Verdict {
     pub detail_tokens: Vec<(u32, u32)>,
     pub detail_text: Vec<u8>,
     pub header_sources: Vec<HeaderSource>,
+    pub rate: Vec<RateEntry>,
+    /// Logged key values of rate entries: ranges into `detail_text`.
+    pub rate_values: Vec<(u32, u32)>,
     /// Oversize components inspected: bit 0 body, 1 JSON body, 2 headers, 3 cookies.
     pub oversize: u8,
 }
@@ -112,6 +123,8 @@ impl Verdict {
         self.detail_tokens.clear();
         self.detail_text.clear();
         self.header_sources.clear();
+        self.rate.clear();
+        self.rate_values.clear();
         self.oversize = 0;
     }
 

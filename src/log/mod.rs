@@ -3,5 +3,6 @@
 //! Sinks (files, stdout, bounded queues) belong to the proxy; this module only shapes records.
 
 pub mod record;
+pub mod sink;
 
 pub use record::{record, LogContext};

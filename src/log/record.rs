@@ -5,11 +5,14 @@
 //! unused (and `responseCodeSent` is `null` for a plain 403); `ruleGroupList` entries carry
 //! `excludedRules: null` when none, plus `customerConfig: null` as AWS's 2023 records do.
 
-use crate::compile::{ActionKind, CompiledAcl, RuleBody};
+use crate::compile::{ActionKind, CompiledAcl, RateKey, RuleBody};
 use crate::detect::Sensitivity;
 use crate::eval::{HeaderSource, MatchDetail, Matched, Scratch, Terminator, Verdict};
 use crate::inspect::Request;
 use serde_json::{json, Map, Value};
+
+/// AWS truncates each logged rate-limit custom key value to this many characters.
+pub const LOGGED_RATE_VALUE_CHARS: usize = 32;
 
 /// AWS logs at most this many labels.
 pub const MAX_LOGGED_LABELS: usize = 100;
@@ -51,7 +54,7 @@ pub fn record(acl: &CompiledAcl, req: &Request, scratch: &Scratch, ctx: &LogCont
         "ruleGroupList".into(),
         Value::Array(v.groups.iter().map(|g| group_entry(acl, v, g)).collect()),
     );
-    m.insert("rateBasedRuleList".into(), json!([]));
+    m.insert("rateBasedRuleList".into(), Value::Array(v.rate.iter().filter_map(|e| rate_entry(acl, v, e)).collect()));
     m.insert(
         "nonTerminatingMatchingRules".into(),
         Value::Array(v.matched.iter().map(|x| matched(acl, v, x, true)).collect()),
@@ -112,7 +115,7 @@ fn terminating<'a>(acl: &'a CompiledAcl, v: &Verdict) -> (&'a str, &'static str)
             let r = &acl.rules[id as usize];
             (
                 &r.name,
-                if matches!(r.body, RuleBody::RateBased { .. }) {
+                if matches!(r.body, RuleBody::RateBased(_)) {
                     "RATE_BASED"
                 } else {
                     "REGULAR"
@@ -132,6 +135,51 @@ fn terminating<'a>(acl: &'a CompiledAcl, v: &Verdict) -> (&'a str, &'static str)
             )
         }
     }
+}
+
+fn rate_entry(acl: &CompiledAcl, v: &Verdict, e: &crate::eval::RateEntry) -> Option<Value> {
+    let rule = &acl.rules[e.rule as usize];
+    let RuleBody::RateBased(r) = &rule.body else { return None };
+    let text = |i: usize| String::from_utf8_lossy(v.text(v.rate_values[i])).into_owned();
+    let mut m = Map::new();
+    m.insert("rateBasedRuleId".into(), json!(&*r.log_id));
+    m.insert("rateBasedRuleName".into(), json!(&*rule.name));
+    let (key, first) = (e.values.0 as usize, e.values.1 as usize);
+    match &r.key {
+        RateKey::Ip | RateKey::ForwardedIp { .. } => {
+            m.insert("limitKey".into(), json!(if matches!(r.key, RateKey::Ip) { "IP" } else { "FORWARDED_IP" }));
+            m.insert("maxRateAllowed".into(), json!(r.limit));
+            m.insert("evaluationWindowSec".into(), json!(r.window_sec));
+            if first > key {
+                m.insert("limitValue".into(), json!(text(key)));
+            }
+        }
+        RateKey::Constant => {
+            m.insert("limitKey".into(), json!("CONSTANT"));
+            m.insert("maxRateAllowed".into(), json!(r.limit));
+            m.insert("evaluationWindowSec".into(), json!(r.window_sec));
+        }
+        RateKey::Custom(parts) => {
+            m.insert("limitKey".into(), json!("CUSTOMKEYS"));
+            m.insert("maxRateAllowed".into(), json!(r.limit));
+            m.insert("evaluationWindowSec".into(), json!(r.window_sec));
+            let values: Vec<Value> = parts
+                .iter()
+                .zip(key..first)
+                .map(|(part, i)| {
+                    let mut c = Map::new();
+                    c.insert("key".into(), json!(part.log_key()));
+                    if let Some(name) = part.log_name() {
+                        c.insert("name".into(), json!(name));
+                    }
+                    c.insert("value".into(), json!(text(i).chars().take(LOGGED_RATE_VALUE_CHARS).collect::<String>()));
+                    Value::Object(c)
+                })
+                .collect();
+            m.insert("customValues".into(), Value::Array(values));
+        }
+    }
+    Some(Value::Object(m))
 }
 
 fn group_entry(acl: &CompiledAcl, v: &Verdict, g: &crate::eval::GroupEntry) -> Value {

@@ -127,6 +127,8 @@ impl Lowerer<'_> {
             in_group: true,
         };
         let before = self.diags.len();
+        // Each reference is its own instance, with its own rate-based counters.
+        let outer_container = std::mem::replace(&mut self.container, format!("{}/{}", parsed.log_id, ctx.rule.unwrap_or_default()));
         let mut members: Vec<(i64, RuleId)> = Vec::new();
         let mut inner_wcu = 0;
         for (rule, rptr) in &parsed.rules {
@@ -151,6 +153,7 @@ impl Lowerer<'_> {
             }
             members.push((rule.priority, id));
         }
+        self.container = outer_container;
         if self.diags.len() > before {
             // Problems inside the group file are reported once, not once per reference.
             self.rule_groups.insert(parsed.group.arn.clone(), None);

@@ -8,6 +8,7 @@
 mod action;
 mod field;
 mod group;
+mod rate;
 mod statement;
 
 use super::bank::{LiteralBank, RegexBank};
@@ -121,6 +122,9 @@ pub struct BuildOptions {
     /// Treat a managed rule group webacl does not ship as a group that never matches (documented),
     /// instead of rejecting the ACL.
     pub allow_missing_managed: bool,
+    /// Where rate-based counters come from; pass the same store to every build to keep counts
+    /// across reloads. `None`: fresh counters for this build.
+    pub rate_store: Option<std::sync::Arc<crate::rate::RateStore>>,
 }
 
 /// Deepest statement nesting accepted; AWS publishes no figure, real ACLs stay far below.
@@ -192,6 +196,10 @@ pub(super) struct Lowerer<'a> {
     pub groups: Vec<Group>,
     pub uses_body: bool,
     pub account: String,
+    pub rate_store: std::sync::Arc<crate::rate::RateStore>,
+    /// Name of the container being lowered (the Web ACL, or a group's log id), for rate identities.
+    pub container: String,
+    pub acl_id: String,
 }
 
 impl<'a> Lowerer<'a> {
@@ -218,6 +226,9 @@ impl<'a> Lowerer<'a> {
             groups: Vec::new(),
             uses_body: false,
             account: "000000000000".into(),
+            rate_store: opts.rate_store.clone().unwrap_or_default(),
+            container: String::new(),
+            acl_id: String::new(),
         }
     }
 
@@ -339,6 +350,8 @@ impl<'a> Lowerer<'a> {
                     .unwrap_or("00000000-0000-0000-0000-000000000000")
             ),
         };
+        self.container = format!("webacl/{}", acl.name);
+        self.acl_id = arn.clone();
         let namespace = acl
             .label_namespace
             .clone()
@@ -692,7 +705,7 @@ impl<'a> Lowerer<'a> {
                         "a rate-based rule cannot Allow; use Block, Count, Captcha or Challenge",
                     );
                 }
-                let (body, cost) = self.rate_based(ctx, &rptr, r)?;
+                let (body, cost) = self.rate_based(ctx, &rptr, &rule.name, r)?;
                 wcu += cost;
                 body
             }

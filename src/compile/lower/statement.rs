@@ -2,7 +2,7 @@
 
 use super::{Ctx, Lowerer, MAX_STATEMENT_DEPTH};
 use crate::compile::ipset::{parse_cidr, IpTable};
-use crate::compile::{FieldLeaf, FieldTest, IpSource, Leaf, Node, Position, RuleBody};
+use crate::compile::{FieldLeaf, FieldTest, IpSource, Leaf, Node, Position};
 use crate::detect::Sensitivity;
 use crate::load::ResourceKind;
 use crate::model::{self, FallbackBehavior, PositionalConstraint, Statement};
@@ -575,80 +575,6 @@ impl Lowerer<'_> {
         }
     }
 
-    pub(super) fn rate_based(
-        &mut self,
-        ctx: &Ctx,
-        ptr: &str,
-        r: &model::RateBasedStatement,
-    ) -> Option<(RuleBody, u64)> {
-        if !(10..=2_000_000_000).contains(&r.limit) {
-            self.err(
-                ctx,
-                &child(ptr, "Limit"),
-                format!("limit must be 10..2000000000, found {}", r.limit),
-            );
-        }
-        let window = r.evaluation_window_sec.unwrap_or(300);
-        if ![60, 120, 300, 600].contains(&window) {
-            self.err(
-                ctx,
-                &child(ptr, "EvaluationWindowSec"),
-                format!("evaluation window must be 60, 120, 300 or 600 seconds, found {window}"),
-            );
-        }
-        let mut wcu = base::RATE_BASED;
-        match r.aggregate_key_type {
-            model::AggregateKeyType::CustomKeys => {
-                let keys = r.custom_keys.as_deref().unwrap_or_default();
-                if keys.is_empty() || keys.len() > 5 {
-                    self.err(
-                        ctx,
-                        &child(ptr, "CustomKeys"),
-                        format!("CUSTOM_KEYS needs 1 to 5 custom keys, found {}", keys.len()),
-                    );
-                }
-                wcu += base::RATE_CUSTOM_KEY * keys.len() as u64;
-            }
-            model::AggregateKeyType::Constant if r.scope_down_statement.is_none() => {
-                self.err(
-                    ctx,
-                    ptr,
-                    "AggregateKeyType CONSTANT requires a ScopeDownStatement",
-                );
-            }
-            model::AggregateKeyType::ForwardedIp if r.forwarded_ip_config.is_none() => {
-                self.err(
-                    ctx,
-                    ptr,
-                    "AggregateKeyType FORWARDED_IP requires a ForwardedIPConfig",
-                );
-            }
-            _ => {}
-        }
-        if r.aggregate_key_type != model::AggregateKeyType::CustomKeys && r.custom_keys.is_some() {
-            self.err(
-                ctx,
-                &child(ptr, "CustomKeys"),
-                "CustomKeys is only allowed with AggregateKeyType CUSTOM_KEYS",
-            );
-        }
-        let scope_down = match &r.scope_down_statement {
-            Some(s) => {
-                let (node, c) = self.statement(ctx, &child(ptr, "ScopeDownStatement"), s, 1)?;
-                wcu += c;
-                Some(node)
-            }
-            None => None,
-        };
-        Some((
-            RuleBody::RateBased {
-                scope_down,
-                limit: r.limit.max(0) as u64,
-                window_sec: window.max(0) as u64,
-            },
-            wcu,
-        ))
-    }
 }
 
 fn describe_source(s: &IpSource) -> String {

@@ -1,0 +1,402 @@
+//! The pingora glue: the only module that implements pingora's `ProxyHttp`. Each hook is a few
+//! lines that call the library; no rule logic lives here.
+//!
+//! Per request: load the snapshot once (`ArcSwap`), read the body window only when a rule
+//! inspects the body, evaluate, then either answer (Block, Captcha, Challenge) or forward with
+//! the inserted headers. One AWS WAF log record per evaluated request goes to the log sink in
+//! the `logging` hook, with `responseCodeSent` set to the error status when proxying failed.
+//!
+//! Failure policy: a request webacl cannot evaluate (the client broke off while sending its
+//! body) is not forwarded (fail closed); an unreachable upstream answers 502.
+
+pub mod body;
+pub mod forward;
+pub mod respond;
+pub mod view;
+
+use crate::admin::sampled::{SampleInfo, Sampler};
+use crate::eval::{evaluate, Scratch, Terminator};
+use crate::inspect::Request;
+use crate::log::record::inserted_header_list;
+use crate::log::sink::LogSink;
+use crate::log::{record, LogContext};
+use crate::metrics::Metrics;
+use crate::reload::Snapshot;
+use arc_swap::ArcSwap;
+use async_trait::async_trait;
+use bytes::{Bytes, BytesMut};
+use pingora::connectors::http::Connector;
+use pingora::http::RequestHeader;
+use pingora::prelude::*;
+use pingora::proxy::{FailToProxy, ProxyHttp, Session};
+use respond::Reply;
+use serde_json::{json, Value};
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+thread_local! {
+    /// Evaluation scratch, one per worker thread, reused across requests.
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::new());
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Where allowed requests go.
+#[derive(Debug, Clone)]
+pub struct Upstream {
+    /// `host:port`.
+    pub address: String,
+    pub tls: bool,
+    /// SNI and certificate name for TLS upstreams.
+    pub sni: String,
+}
+
+/// Settings the proxy reads on every request (fixed for the process).
+#[derive(Debug, Clone)]
+pub struct ProxySettings {
+    pub upstream: Upstream,
+    /// Lower-case header name holding the client address when webacl sits behind a proxy.
+    pub client_ip_header: Option<String>,
+    /// `httpSourceId` in log records.
+    pub source_id: String,
+    pub connect_timeout: Duration,
+    pub read_timeout: Duration,
+    pub write_timeout: Duration,
+    pub idle_timeout: Duration,
+    /// Whether the listener terminates TLS (for the log's `scheme`).
+    pub tls: bool,
+}
+
+/// The `ProxyHttp` implementation.
+pub struct WafProxy {
+    snapshots: Arc<ArcSwap<Snapshot>>,
+    settings: ProxySettings,
+    peer: HttpPeer,
+    connector: Connector,
+    metrics: Arc<Metrics>,
+    sink: Arc<LogSink>,
+    sampler: Arc<Sampler>,
+}
+
+/// Per-request state.
+#[derive(Default)]
+pub struct RequestCtx {
+    /// The snapshot this request is evaluated and logged against, loaded once.
+    snapshot: Option<Arc<Snapshot>>,
+    /// Headers to insert into the forwarded request.
+    inserted: Vec<(Box<str>, Box<str>)>,
+    /// The log record, written in `logging`.
+    record: Option<Value>,
+    /// Inspected bytes pingora will not replay; prepended to the first streamed chunk.
+    replay: Option<Bytes>,
+    sent_continue: bool,
+    /// Status webacl answered with when proxying failed.
+    failed: Option<u16>,
+}
+
+impl WafProxy {
+    pub fn new(
+        snapshots: Arc<ArcSwap<Snapshot>>,
+        settings: ProxySettings,
+        metrics: Arc<Metrics>,
+        sink: Arc<LogSink>,
+        sampler: Arc<Sampler>,
+    ) -> WafProxy {
+        let mut peer = HttpPeer::new(
+            settings.upstream.address.as_str(),
+            settings.upstream.tls,
+            settings.upstream.sni.clone(),
+        );
+        peer.options.connection_timeout = Some(settings.connect_timeout);
+        peer.options.read_timeout = Some(settings.read_timeout);
+        peer.options.write_timeout = Some(settings.write_timeout);
+        peer.options.idle_timeout = Some(settings.idle_timeout);
+        WafProxy {
+            snapshots,
+            settings,
+            peer,
+            connector: Connector::new(None),
+            metrics,
+            sink,
+            sampler,
+        }
+    }
+
+    /// Evaluates the request (synchronously, on this thread's scratch), counts it, samples it,
+    /// builds its log record, and says whether to answer instead of forwarding.
+    fn decide(
+        &self,
+        session: &Session,
+        snap: &Snapshot,
+        window: &body::Window,
+        ctx: &mut RequestCtx,
+    ) -> Option<Reply> {
+        let raw = session
+            .as_downstream()
+            .as_http1()
+            .map(|h| h.get_headers_raw_bytes());
+        let mut headers = Vec::with_capacity(16);
+        view::headers(session, raw.as_deref(), &mut headers);
+        let req_header = session.req_header();
+        let (uri, query, fragment) = view::split_target(req_header.raw_path());
+        let client_ip = view::client_ip(session, self.settings.client_ip_header.as_deref());
+        let timestamp_ms = now_ms();
+        let req = Request {
+            client_ip,
+            country: "-",
+            method: req_header.method.as_str().as_bytes(),
+            uri,
+            query,
+            fragment,
+            http_version: match req_header.version {
+                http::Version::HTTP_10 => "HTTP/1.0",
+                http::Version::HTTP_2 => "HTTP/2.0",
+                http::Version::HTTP_09 => "HTTP/0.9",
+                _ => "HTTP/1.1",
+            },
+            headers: &headers,
+            body: &window.bytes,
+            body_len: window.len,
+            ja3: None,
+            ja4: None,
+            timestamp_ms,
+        };
+        let accepts_html = req
+            .header_values(b"accept")
+            .any(|v| memchr::memmem::find(v, b"text/html").is_some());
+        let host = req
+            .header_values(b"host")
+            .next()
+            .map(|h| String::from_utf8_lossy(h).into_owned());
+        let client_text = client_ip.map_or_else(|| "-".to_string(), |ip| ip.to_string());
+        let request_id = request_id(timestamp_ms);
+        SCRATCH.with(|cell| {
+            let mut scratch = cell.borrow_mut();
+            let started = Instant::now();
+            evaluate(&snap.acl, &req, &mut scratch);
+            self.metrics
+                .observe_evaluation(started.elapsed().as_secs_f64());
+            let v = &scratch.verdict;
+            snap.counters.count(v);
+            let log_ctx = LogContext {
+                source_id: &self.settings.source_id,
+                request_id: &request_id,
+                client_ip: &client_text,
+                response_code_override: None,
+                scheme: Some(if self.settings.tls { "https" } else { "http" }),
+                host: host.as_deref(),
+            };
+            let rec = record(&snap.acl, &req, &scratch, &log_ctx);
+            self.sample(snap, v, timestamp_ms, &rec);
+            ctx.inserted = inserted_header_list(&snap.acl, v)
+                .into_iter()
+                .map(|(n, val)| (n.into(), val.into()))
+                .collect();
+            ctx.record = Some(rec);
+            respond::for_verdict(&snap.acl, v, accepts_html)
+        })
+    }
+
+    /// Offers the request to the samples of the Web ACL and of each matching rule that has
+    /// `SampledRequestsEnabled`.
+    fn sample(&self, snap: &Snapshot, v: &crate::eval::Verdict, now: u64, rec: &Value) {
+        let action = v.action().log_name();
+        let acl = &snap.acl;
+        let in_group = match v.terminator {
+            Terminator::Group { top, inner } => match &acl.rules[top as usize].body {
+                crate::compile::RuleBody::Group { group, .. } => Some(format!(
+                    "{}#{}",
+                    acl.groups[*group as usize].log_id, acl.rules[inner as usize].name
+                )),
+                _ => None,
+            },
+            _ => None,
+        };
+        let info = SampleInfo {
+            action,
+            rule_in_group: in_group.as_deref(),
+        };
+        if snap.sampled {
+            self.sampler.offer(&snap.metric_name, now, &info, rec);
+        }
+        let terminating = match v.terminator {
+            Terminator::Default => None,
+            Terminator::Rule(id) | Terminator::Group { top: id, .. } => Some(id),
+        };
+        for id in terminating
+            .into_iter()
+            .chain(v.matched.iter().map(|m| m.rule))
+        {
+            let rule = &acl.rules[id as usize];
+            if rule.sampled {
+                self.sampler.offer(&rule.metric_name, now, &info, rec);
+            }
+        }
+    }
+}
+
+/// An ALB-style trace id: `1-<epoch seconds, hex>-<96 bits, hex>`, unique within the process.
+fn request_id(now_ms: u64) -> String {
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let seed = *SEED.get_or_init(|| {
+        let t = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        t ^ (u64::from(std::process::id()) << 32)
+    });
+    let n = SEQ.fetch_add(1, Ordering::Relaxed);
+    format!(
+        "1-{:08x}-{:08x}{:016x}",
+        now_ms / 1000,
+        (seed >> 32) as u32,
+        seed.wrapping_mul(0x9e37_79b9_7f4a_7c15).wrapping_add(n)
+    )
+}
+
+#[async_trait]
+impl ProxyHttp for WafProxy {
+    type CTX = RequestCtx;
+
+    fn new_ctx(&self) -> RequestCtx {
+        RequestCtx::default()
+    }
+
+    /// Evaluates the request; answers it here when the Web ACL does not allow it.
+    async fn request_filter(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<bool> {
+        let snap = self.snapshots.load_full();
+        ctx.snapshot = Some(snap.clone());
+        let window = if snap.acl.uses_body() {
+            body::read(session, snap.acl.body_limit()).await?
+        } else {
+            body::Window::declared(session)
+        };
+        ctx.sent_continue = window.sent_continue;
+        if let Some(reply) = self.decide(session, &snap, &window, ctx) {
+            respond::send(session, &reply).await?;
+            return Ok(true);
+        }
+        if window.forward_buffered {
+            let inserted = std::mem::take(&mut ctx.inserted);
+            forward::buffered(
+                &self.connector,
+                &self.peer,
+                session,
+                Bytes::from(window.bytes),
+                &inserted,
+                window.sent_continue,
+            )
+            .await?;
+            return Ok(true);
+        }
+        ctx.replay = window.replay;
+        Ok(false)
+    }
+
+    async fn upstream_peer(
+        &self,
+        _session: &mut Session,
+        _ctx: &mut RequestCtx,
+    ) -> Result<Box<HttpPeer>> {
+        Ok(Box::new(self.peer.clone()))
+    }
+
+    /// Adds the Web ACL's inserted headers (overwriting same-named ones).
+    async fn upstream_request_filter(
+        &self,
+        _session: &mut Session,
+        upstream: &mut RequestHeader,
+        ctx: &mut RequestCtx,
+    ) -> Result<()> {
+        for (name, value) in &ctx.inserted {
+            upstream.insert_header(name.to_string(), value.as_ref())?;
+        }
+        if ctx.sent_continue {
+            upstream.remove_header(&http::header::EXPECT);
+        }
+        Ok(())
+    }
+
+    /// Puts back the inspected bytes pingora could not replay, ahead of the first streamed chunk.
+    async fn request_body_filter(
+        &self,
+        _session: &mut Session,
+        body: &mut Option<Bytes>,
+        _end: bool,
+        ctx: &mut RequestCtx,
+    ) -> Result<()> {
+        if let Some(prefix) = ctx.replay.take() {
+            *body = Some(match body.take() {
+                Some(chunk) if !chunk.is_empty() => {
+                    let mut joined = BytesMut::with_capacity(prefix.len() + chunk.len());
+                    joined.extend_from_slice(&prefix);
+                    joined.extend_from_slice(&chunk);
+                    joined.freeze()
+                }
+                _ => prefix,
+            });
+        }
+        Ok(())
+    }
+
+    async fn fail_to_proxy(
+        &self,
+        session: &mut Session,
+        e: &Error,
+        ctx: &mut RequestCtx,
+    ) -> FailToProxy {
+        let code = match e.etype() {
+            ErrorType::HTTPStatus(code) => *code,
+            _ => match e.esource() {
+                ErrorSource::Upstream => 502,
+                ErrorSource::Downstream => match e.etype() {
+                    ErrorType::WriteError | ErrorType::ReadError | ErrorType::ConnectionClosed => 0,
+                    _ => 400,
+                },
+                ErrorSource::Internal | ErrorSource::Unset => 500,
+            },
+        };
+        if code == 502 {
+            self.metrics.upstream_error();
+        }
+        if code > 0 {
+            ctx.failed = Some(code);
+            if session.response_written().is_none() {
+                let reply = if code == 502 {
+                    respond::bad_gateway()
+                } else {
+                    Reply {
+                        status: code,
+                        headers: Vec::new(),
+                        content_type: None,
+                        body: Bytes::new(),
+                    }
+                };
+                let _ = respond::send(session, &reply).await;
+            }
+        }
+        FailToProxy {
+            error_code: code,
+            can_reuse_downstream: false,
+        }
+    }
+
+    /// Writes the request's log record; never blocks (a full queue drops and counts).
+    async fn logging(&self, _session: &mut Session, _e: Option<&Error>, ctx: &mut RequestCtx) {
+        if let Some(mut rec) = ctx.record.take() {
+            if let (Some(code), Some(map)) = (ctx.failed, rec.as_object_mut()) {
+                map.insert("responseCodeSent".into(), json!(code));
+            }
+            if !self.sink.submit(rec) {
+                self.metrics.log_record_dropped();
+            }
+        }
+    }
+}

@@ -1,0 +1,561 @@
+//! Integration tests of `webacl serve`: the real binary on loopback ephemeral ports, a real
+//! recording upstream in this process, a real HTTP client.
+
+#[path = "integration/support.rs"]
+mod support;
+
+use serde_json::{json, Value};
+use std::io::Read;
+use std::time::{Duration, Instant};
+use support::*;
+
+fn block() -> Value {
+    json!({ "Block": {} })
+}
+
+fn allow() -> Value {
+    json!({ "Allow": {} })
+}
+
+fn uri() -> Value {
+    json!({ "UriPath": {} })
+}
+
+fn acl_file(dir: &std::path::Path, name: &str, acl: &Value) -> String {
+    let p = dir.join(name);
+    write_json(&p, acl);
+    p.display().to_string()
+}
+
+/// The embedded starter ACL: an ordinary request reaches the upstream; a traversal probe and a
+/// scanner are answered by webacl and never reach it; the connection survives a block.
+#[test]
+fn starter_acl_allows_and_blocks() {
+    let up = Upstream::start();
+    let p = Proxy::start("starter", &["--upstream", &up.url()]);
+    let c = client();
+    let r = c.get(p.url("/hello?name=world")).send().unwrap();
+    assert_eq!(r.status(), 200);
+    let seen = up.last("/hello").unwrap();
+    assert_eq!((seen.method.as_str(), seen.target.as_str()), ("GET", "/hello?name=world"));
+
+    let r = c.get(p.url("/?file=../../etc/passwd")).send().unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(r.text().unwrap().contains("403 Forbidden"));
+    let r = c.get(p.url("/q?id=1%27%20OR%20%271%27%3D%271")).send().unwrap();
+    assert_eq!(r.status(), 403, "SQL injection in a query argument is blocked");
+    let r = c.get(p.url("/q?x=%3Cscript%3Ealert(1)%3C/script%3E")).send().unwrap();
+    assert_eq!(r.status(), 403, "XSS in a query argument is blocked");
+    let r = c.get(p.url("/scan")).header("user-agent", "sqlmap/1.7").send().unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(r.headers()["content-type"], "application/json");
+    assert_eq!(r.text().unwrap(), r#"{"error":"blocked","reason":"automated scanner"}"#);
+    assert!(up.requests().iter().all(|s| !s.target.contains("etc/passwd") && s.target != "/scan" && !s.target.starts_with("/q")), "blocked requests never reach the upstream");
+
+    // Still served after the blocks (same client, kept-alive connections).
+    assert_eq!(c.get(p.url("/again")).send().unwrap().status(), 200);
+}
+
+/// The built-in echo upstream answers when no --upstream is given, and start-up prints the two
+/// curl commands.
+#[test]
+fn embedded_defaults_echo_upstream_and_banner() {
+    let p = Proxy::start("echo", &[]);
+    let body: Value = client().get(p.url("/hello")).send().unwrap().json().unwrap();
+    assert_eq!(body["target"], "/hello");
+    assert_eq!(body["method"], "GET");
+    let err = p.stderr();
+    assert!(err.contains(&format!("curl -i http://127.0.0.1:{}/hello", p.port)), "{err}");
+    assert!(err.contains("etc/passwd"), "{err}");
+    assert_eq!(client().get(p.url("/?file=../../etc/passwd")).send().unwrap().status(), 403);
+}
+
+/// Block with a CustomResponse: its code, its headers (not prefixed) and its body with the
+/// content type of CustomResponseBodies; logged with responseCodeSent.
+#[test]
+fn custom_response() {
+    let up = Upstream::start();
+    let dir = temp_dir("custom");
+    let acl = web_acl(
+        "custom",
+        vec![rule(
+            "TooMany",
+            0,
+            byte_match("/limited", uri(), "STARTS_WITH", "NONE"),
+            json!({ "Block": { "CustomResponse": { "ResponseCode": 429, "CustomResponseBodyKey": "slow-down",
+                "ResponseHeaders": [{ "Name": "Retry-After", "Value": "30" }] } } }),
+        )],
+        allow(),
+        json!({ "slow-down": { "ContentType": "APPLICATION_JSON", "Content": "{\"error\":\"slow down\"}" } }),
+    );
+    let path = acl_file(&dir, "acl.json", &acl);
+    let p = Proxy::start("custom", &["--web-acl", &path, "--upstream", &up.url()]);
+    let r = client().get(p.url("/limited/x")).send().unwrap();
+    assert_eq!(r.status(), 429);
+    assert_eq!(r.headers()["retry-after"], "30");
+    assert_eq!(r.headers()["content-type"], "application/json");
+    assert_eq!(r.text().unwrap(), "{\"error\":\"slow down\"}");
+    assert!(up.requests().is_empty());
+    let rec = &p.log_records(1)[0];
+    assert_eq!(rec["action"], "BLOCK");
+    assert_eq!(rec["terminatingRuleId"], "TooMany");
+    assert_eq!(rec["responseCodeSent"], 429);
+}
+
+/// InsertHeaders of a Count rule and of the default Allow reach the upstream with the
+/// `x-amzn-waf-` prefix, overwriting a same-named header the client sent.
+#[test]
+fn inserted_headers_reach_the_upstream() {
+    let up = Upstream::start();
+    let dir = temp_dir("insert");
+    let acl = web_acl(
+        "insert",
+        vec![rule(
+            "TagApi",
+            0,
+            byte_match("/api", uri(), "STARTS_WITH", "NONE"),
+            json!({ "Count": { "CustomRequestHandling": { "InsertHeaders": [{ "Name": "tag", "Value": "api" }] } } }),
+        )],
+        json!({ "Allow": { "CustomRequestHandling": { "InsertHeaders": [{ "Name": "seen", "Value": "yes" }] } } }),
+        Value::Null,
+    );
+    let path = acl_file(&dir, "acl.json", &acl);
+    let p = Proxy::start("insert", &["--web-acl", &path, "--upstream", &up.url()]);
+    let r = client().get(p.url("/api/v1")).header("x-amzn-waf-tag", "forged-by-client").send().unwrap();
+    assert_eq!(r.status(), 200);
+    let seen = up.last("/api/v1").unwrap();
+    assert_eq!(seen.header_values("x-amzn-waf-tag"), vec!["api"]);
+    assert_eq!(seen.header_values("x-amzn-waf-seen"), vec!["yes"]);
+    client().get(p.url("/other")).send().unwrap();
+    let other = up.last("/other").unwrap();
+    assert!(other.header_values("x-amzn-waf-tag").is_empty());
+    assert_eq!(other.header_values("x-amzn-waf-seen"), vec!["yes"]);
+    let recs = p.log_records(2);
+    assert_eq!(recs[0]["requestHeadersInserted"], json!([{ "name": "x-amzn-waf-tag", "value": "api" }, { "name": "x-amzn-waf-seen", "value": "yes" }]));
+}
+
+/// Captcha answers 405 and Challenge 202, each with `x-amzn-waf-action`, an interstitial page
+/// only for clients that accept HTML.
+#[test]
+fn captcha_and_challenge() {
+    let up = Upstream::start();
+    let dir = temp_dir("token");
+    let acl = web_acl(
+        "token",
+        vec![
+            rule("NeedCaptcha", 0, byte_match("/captcha", uri(), "STARTS_WITH", "NONE"), json!({ "Captcha": {} })),
+            rule("NeedChallenge", 1, byte_match("/challenge", uri(), "STARTS_WITH", "NONE"), json!({ "Challenge": {} })),
+        ],
+        allow(),
+        Value::Null,
+    );
+    let path = acl_file(&dir, "acl.json", &acl);
+    let p = Proxy::start("token", &["--web-acl", &path, "--upstream", &up.url()]);
+    let c = client();
+    let r = c.get(p.url("/captcha")).send().unwrap();
+    assert_eq!(r.status(), 405);
+    assert_eq!(r.headers()["x-amzn-waf-action"], "captcha");
+    assert_eq!(r.text().unwrap(), "");
+    let r = c.get(p.url("/challenge")).header("accept", "text/html,application/xhtml+xml").send().unwrap();
+    assert_eq!(r.status(), 202);
+    assert_eq!(r.headers()["x-amzn-waf-action"], "challenge");
+    assert_eq!(r.headers()["content-type"], "text/html");
+    assert!(r.text().unwrap().contains("<html"));
+    assert!(up.requests().is_empty());
+    let recs = p.log_records(2);
+    assert_eq!(recs[0]["action"], "CAPTCHA");
+    assert_eq!(recs[0]["responseCodeSent"], 405);
+    assert_eq!(recs[0]["captchaResponse"]["failureReason"], "TOKEN_MISSING");
+    assert_eq!(recs[1]["responseCodeSent"], 202);
+}
+
+/// An ACL that reads the body: "evil" anywhere in the inspected window blocks (CONTINUE), and
+/// any body larger than the window blocks under /limited (OversizeHandling MATCH).
+fn body_acl() -> Value {
+    web_acl(
+        "body",
+        vec![
+            rule("EvilBody", 0, byte_match("evil", json!({ "Body": { "OversizeHandling": "CONTINUE" } }), "CONTAINS", "NONE"), block()),
+            rule(
+                "LimitedOversize",
+                1,
+                json!({ "AndStatement": { "Statements": [
+                    byte_match("/limited", uri(), "STARTS_WITH", "NONE"),
+                    byte_match("never-present-marker", json!({ "Body": { "OversizeHandling": "MATCH" } }), "CONTAINS", "NONE"),
+                ] } }),
+                block(),
+            ),
+        ],
+        allow(),
+        Value::Null,
+    )
+}
+
+/// The ALB window is 8 KB: a match inside it blocks, the same bytes past it do not (CONTINUE
+/// inspects only the window), and OversizeHandling MATCH blocks bodies over the window.
+#[test]
+fn body_window_and_oversize_handling() {
+    let up = Upstream::start();
+    let dir = temp_dir("window");
+    let path = acl_file(&dir, "acl.json", &body_acl());
+    let p = Proxy::start("window", &["--web-acl", &path, "--upstream", &up.url()]);
+    let c = client();
+    let r = c.post(p.url("/early")).body(format!("{}evil", "a".repeat(100))).send().unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(up.last("/early").is_none());
+
+    let mut late = "a".repeat(8192).into_bytes();
+    late.extend_from_slice(b"evil");
+    late.extend(std::iter::repeat_n(b'b', 20_000));
+    let r = c.post(p.url("/late")).body(late.clone()).send().unwrap();
+    assert_eq!(r.status(), 200, "a match past the 8 KB window is not seen");
+    assert_eq!(up.last("/late").unwrap().body, late);
+
+    assert_eq!(c.post(p.url("/limited/small")).body(vec![b'x'; 8192]).send().unwrap().status(), 200);
+    assert_eq!(c.post(p.url("/limited/big")).body(vec![b'x'; 8193]).send().unwrap().status(), 403);
+
+    let recs = p.log_records(4);
+    let late_rec = recs.iter().find(|r| r["httpRequest"]["uri"] == "/late").unwrap();
+    assert_eq!(late_rec["requestBodySize"], late.len());
+    assert_eq!(late_rec["requestBodySizeInspectedByWAF"], 8192);
+    let big = recs.iter().find(|r| r["httpRequest"]["uri"] == "/limited/big").unwrap();
+    assert_eq!(big["terminatingRuleId"], "LimitedOversize");
+    assert_eq!(big["oversizeFields"], json!(["REQUEST_BODY"]));
+}
+
+/// A reader that hands out at most `step` bytes per read, so reqwest sends a chunked body in
+/// many chunks.
+struct Trickle {
+    data: Vec<u8>,
+    pos: usize,
+    step: usize,
+}
+
+impl Read for Trickle {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.step.min(buf.len()).min(self.data.len() - self.pos);
+        buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+fn pattern(n: usize) -> Vec<u8> {
+    (0..n).map(|i| (i * 31 % 251) as u8).collect()
+}
+
+/// Bodies reach the upstream byte for byte, sized or chunked, empty to 1 MB, including sizes
+/// around pingora's 64 KiB replay buffer, with a body-inspecting ACL (the window is read first)
+/// and with one that never reads the body.
+#[test]
+fn bodies_reach_the_upstream_byte_for_byte() {
+    let up = Upstream::start();
+    let dir = temp_dir("bytes");
+    let body_path = acl_file(&dir, "body.json", &body_acl());
+    let inspecting = Proxy::start("bytes-inspect", &["--web-acl", &body_path, "--upstream", &up.url()]);
+    let passthrough = Proxy::start("bytes-pass", &["--upstream", &up.url()]);
+    let c = client();
+    let sizes = [0usize, 1, 8191, 8192, 8193, 60_000, 65_536, 66_000, 70_000, 140_000, 1_000_000];
+    for (name, p) in [("inspect", &inspecting), ("pass", &passthrough)] {
+        for &n in &sizes {
+            let data = pattern(n);
+            let target = format!("/sized/{name}/{n}");
+            let r = c.post(p.url(&target)).body(data.clone()).send().unwrap();
+            assert_eq!(r.status(), 200, "{target}");
+            let got: Value = r.json().unwrap();
+            assert_eq!(got["sha256"], sha256(&data), "{target}: upstream got {} bytes", got["len"]);
+            let seen = up.last(&target).unwrap();
+            assert_eq!(seen.body.len(), n);
+        }
+        for &(n, step) in &[(0usize, 1000usize), (5000, 700), (66_000, 16_384), (70_000, 3000), (200_000, 65_536), (1_000_000, 10_000)] {
+            let data = pattern(n);
+            let target = format!("/chunked/{name}/{n}");
+            let body = reqwest::blocking::Body::new(Trickle { data: data.clone(), pos: 0, step });
+            let r = c.post(p.url(&target)).body(body).send().unwrap();
+            assert_eq!(r.status(), 200, "{target}");
+            let got: Value = r.json().unwrap();
+            assert_eq!(got["sha256"], sha256(&data), "{target}: upstream got {} bytes", got["len"]);
+            if n > 0 && name == "pass" {
+                assert!(up.last(&target).unwrap().chunked, "{target}: a chunked body is streamed on as chunked");
+            }
+        }
+    }
+}
+
+/// Raw sockets: a first small piece of body, then the rest in one write, so that the read
+/// crossing the window overflows pingora's replay buffer — with and without more body to come.
+#[test]
+fn bodies_split_across_the_replay_buffer() {
+    use std::io::Write;
+    let up = Upstream::start();
+    let dir = temp_dir("split");
+    let body_path = acl_file(&dir, "body.json", &body_acl());
+    let p = Proxy::start("split", &["--web-acl", &body_path, "--upstream", &up.url()]);
+    for &(total, first) in &[(66_000usize, 1000usize), (70_000, 4000), (300_000, 100)] {
+        let data = pattern(total);
+        let target = format!("/split/{total}");
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", p.port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        write!(s, "POST {target} HTTP/1.1\r\nHost: x\r\nContent-Length: {total}\r\nConnection: close\r\n\r\n").unwrap();
+        s.write_all(&data[..first]).unwrap();
+        s.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(150));
+        s.write_all(&data[first..]).unwrap();
+        let mut resp = String::new();
+        let _ = s.read_to_string(&mut resp);
+        assert!(resp.starts_with("HTTP/1.1 200"), "{target}: {resp}");
+        assert!(resp.contains(&sha256(&data)), "{target}: {resp}");
+    }
+}
+
+/// One AWS WAF log record per request, parseable, with AWS's keys.
+#[test]
+fn log_records_are_written_with_aws_keys() {
+    let up = Upstream::start();
+    let p = Proxy::start("logs", &["--upstream", &up.url(), "--source-id", "123456789012-app/test/abc"]);
+    // Title-case header names on the wire, so the log can show that their case is kept.
+    let c = reqwest::blocking::Client::builder().http1_title_case_headers().build().unwrap();
+    c.get(p.url("/a?x=1")).header("X-Custom", "v").send().unwrap();
+    c.get(p.url("/?file=../../etc/passwd")).send().unwrap();
+    c.post(p.url("/b")).body("hello").send().unwrap();
+    let recs = p.log_records(3);
+    assert_eq!(recs.len(), 3);
+    for r in &recs {
+        for key in [
+            "timestamp", "formatVersion", "webaclId", "terminatingRuleId", "terminatingRuleType", "action", "terminatingRuleMatchDetails", "httpSourceName",
+            "httpSourceId", "ruleGroupList", "rateBasedRuleList", "nonTerminatingMatchingRules", "requestHeadersInserted", "responseCodeSent", "httpRequest",
+        ] {
+            assert!(r.get(key).is_some(), "missing {key} in {r}");
+        }
+        assert_eq!(r["httpSourceName"], "ALB");
+        assert_eq!(r["httpSourceId"], "123456789012-app/test/abc");
+        assert_eq!(r["httpRequest"]["clientIp"], "127.0.0.1");
+        assert!(r["httpRequest"]["requestId"].as_str().unwrap().starts_with("1-"));
+    }
+    let ids: std::collections::HashSet<_> = recs.iter().map(|r| r["httpRequest"]["requestId"].as_str().unwrap().to_string()).collect();
+    assert_eq!(ids.len(), 3, "request ids are unique");
+    assert_eq!(recs[0]["action"], "ALLOW");
+    assert_eq!(recs[0]["httpRequest"]["uri"], "/a");
+    assert_eq!(recs[0]["httpRequest"]["args"], "x=1");
+    assert!(recs[0]["httpRequest"]["headers"].as_array().unwrap().iter().any(|h| h["name"] == "X-Custom" && h["value"] == "v"), "original header case kept");
+    assert_eq!(recs[1]["action"], "BLOCK");
+    assert_eq!(recs[1]["terminatingRuleId"], "BlockPathTraversal");
+    assert_eq!(recs[1]["responseCodeSent"], Value::Null, "a plain 403 logs null, as AWS does");
+    assert_eq!(recs[2]["requestBodySize"], 5);
+}
+
+/// `--client-ip-header` takes the client address from a forwarding header.
+#[test]
+fn client_ip_header() {
+    let up = Upstream::start();
+    let p = Proxy::start("xff", &["--upstream", &up.url(), "--client-ip-header", "X-Forwarded-For"]);
+    client().get(p.url("/")).header("x-forwarded-for", "203.0.113.9, 10.0.0.1").send().unwrap();
+    client().get(p.url("/")).send().unwrap();
+    let recs = p.log_records(2);
+    assert_eq!(recs[0]["httpRequest"]["clientIp"], "203.0.113.9");
+    assert_eq!(recs[1]["httpRequest"]["clientIp"], "127.0.0.1");
+}
+
+/// /metrics exposes per-ACL and per-rule counters labelled with MetricNames and CloudWatch
+/// action names, the latency histogram, reload and log-drop counters; /healthz answers.
+#[test]
+fn metrics_are_exposed() {
+    let up = Upstream::start();
+    let p = Proxy::start("metrics", &["--upstream", &up.url()]);
+    let c = client();
+    c.get(p.url("/ok")).send().unwrap();
+    c.get(p.url("/?file=../../etc/passwd")).send().unwrap();
+    c.get(p.url("/?file=../x")).send().unwrap();
+    c.get(p.url("/")).header("user-agent", "").send().unwrap();
+    let m = p.metrics();
+    let has = |line: &str| m.lines().any(|l| l == line);
+    assert!(has(r#"webacl_rule_requests_total{action="BlockedRequests",rule="BlockPathTraversal",web_acl="webacl-starter"} 2"#), "{m}");
+    assert!(has(r#"webacl_web_acl_requests_total{action="BlockedRequests",web_acl="webacl-starter"} 2"#), "{m}");
+    assert!(has(r#"webacl_web_acl_requests_total{action="AllowedRequests",web_acl="webacl-starter"} 2"#), "{m}");
+    assert!(m.contains("webacl_evaluation_seconds_count 4"), "{m}");
+    assert!(m.contains(r#"webacl_reloads_total{result="failure"} 0"#));
+    assert!(m.contains("webacl_log_records_dropped_total 0"));
+    assert!(!m.contains("etc/passwd") && !m.contains("/ok"), "no label comes from a request");
+    let h: Value = c.get(p.admin("/healthz")).send().unwrap().json().unwrap();
+    assert_eq!(h["status"], "ok");
+}
+
+/// /sampled-requests answers in the shape of `aws wafv2 get-sampled-requests`.
+#[test]
+fn sampled_requests() {
+    let up = Upstream::start();
+    let p = Proxy::start("sampled", &["--upstream", &up.url()]);
+    let c = client();
+    c.get(p.url("/?file=../../etc/passwd")).header("user-agent", "probe/1").send().unwrap();
+    let s: Value = c.get(p.admin("/sampled-requests?rule-metric-name=BlockPathTraversal")).send().unwrap().json().unwrap();
+    assert_eq!(s["PopulationSize"], 1);
+    let sample = &s["SampledRequests"][0];
+    assert_eq!(sample["Action"], "BLOCK");
+    assert_eq!(sample["Weight"], 1);
+    assert_eq!(sample["Request"]["URI"], "/?file=../../etc/passwd");
+    assert_eq!(sample["Request"]["Method"], "GET");
+    assert_eq!(sample["Request"]["ClientIP"], "127.0.0.1");
+    assert!(sample["Request"]["Headers"].as_array().unwrap().iter().any(|h| h["Name"] == "user-agent" && h["Value"] == "probe/1"));
+    assert!(s["TimeWindow"]["StartTime"].as_f64().unwrap() < s["TimeWindow"]["EndTime"].as_f64().unwrap());
+    let none: Value = c.get(p.admin("/sampled-requests?rule-metric-name=BlockXssQueryArguments")).send().unwrap().json().unwrap();
+    assert_eq!(none["SampledRequests"], json!([]));
+}
+
+fn blocking_acl(blocked_prefix: &str) -> Value {
+    web_acl("reload", vec![rule("BlockPrefix", 0, byte_match(blocked_prefix, uri(), "STARTS_WITH", "NONE"), block())], allow(), Value::Null)
+}
+
+/// POST /reload swaps a valid ACL in; an invalid one is rejected with its diagnostics, the old
+/// one keeps serving and the failure counter goes up; SIGHUP and file changes reload too.
+#[test]
+fn reload_valid_swaps_invalid_keeps_the_old_acl() {
+    let up = Upstream::start();
+    let dir = temp_dir("reload");
+    let path = acl_file(&dir, "acl.json", &blocking_acl("/a"));
+    let p = Proxy::start("reload", &["--web-acl", &path, "--upstream", &up.url(), "--watch=false"]);
+    let c = client();
+    assert_eq!(c.get(p.url("/a")).send().unwrap().status(), 403);
+    assert_eq!(c.get(p.url("/b")).send().unwrap().status(), 200);
+
+    write_json(std::path::Path::new(&path), &blocking_acl("/b"));
+    let r = c.post(p.admin("/reload")).send().unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().unwrap()["generation"], 2);
+    assert_eq!(c.get(p.url("/a")).send().unwrap().status(), 200);
+    assert_eq!(c.get(p.url("/b")).send().unwrap().status(), 403);
+
+    let mut bad = blocking_acl("/c");
+    bad["WebACL"]["Rules"][0]["Statement"]["ByteMatchStatement"]["PositionalConstraint"] = json!("START_WITH");
+    write_json(std::path::Path::new(&path), &bad);
+    let r = c.post(p.admin("/reload")).send().unwrap();
+    assert_eq!(r.status(), 422);
+    let v: Value = r.json().unwrap();
+    assert_eq!(v["result"], "rejected");
+    assert!(v["diagnostics"][0].as_str().unwrap().contains("PositionalConstraint"), "{v}");
+    assert_eq!(c.get(p.url("/b")).send().unwrap().status(), 403, "the old ACL keeps serving");
+    assert_eq!(c.get(p.url("/c")).send().unwrap().status(), 200);
+    let m = p.metrics();
+    assert!(m.contains(r#"webacl_reloads_total{result="failure"} 1"#), "{m}");
+    assert!(m.contains(r#"webacl_reloads_total{result="success"} 1"#), "{m}");
+    assert!(p.stderr().contains("reload rejected"), "diagnostics are logged");
+
+    // SIGHUP.
+    write_json(std::path::Path::new(&path), &blocking_acl("/d"));
+    let status = std::process::Command::new("kill").args(["-HUP", &p.pid().to_string()]).status().unwrap();
+    assert!(status.success());
+    wait_until(|| c.get(p.url("/d")).send().unwrap().status() == 403, "SIGHUP reload");
+}
+
+/// With --watch (the default), editing the ACL file is enough.
+#[test]
+fn reload_on_file_change() {
+    let up = Upstream::start();
+    let dir = temp_dir("watch");
+    let path = acl_file(&dir, "acl.json", &blocking_acl("/a"));
+    let p = Proxy::start("watch", &["--web-acl", &path, "--upstream", &up.url()]);
+    let c = client();
+    assert_eq!(c.get(p.url("/e")).send().unwrap().status(), 200);
+    std::thread::sleep(Duration::from_millis(50));
+    write_json(std::path::Path::new(&path), &web_acl("reload", vec![rule("BlockE", 0, byte_match("/e", uri(), "STARTS_WITH", "NONE"), block())], allow(), Value::Null));
+    wait_until(|| c.get(p.url("/e")).send().unwrap().status() == 403, "file-change reload");
+}
+
+fn wait_until(mut f: impl FnMut() -> bool, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// 2,000 requests over 4 threads while the ACL is reloaded 20 times: every request succeeds.
+#[test]
+fn reload_under_load_fails_no_request() {
+    let up = Upstream::start();
+    let dir = temp_dir("load");
+    let path = acl_file(&dir, "acl.json", &blocking_acl("/x"));
+    let p = Proxy::start("load", &["--web-acl", &path, "--upstream", &up.url(), "--watch=false"]);
+    let url = p.url("/ok");
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let c = client();
+                let mut failures = Vec::new();
+                for i in 0..500 {
+                    match c.post(&url).body(format!("request {i}")).send() {
+                        Ok(r) if r.status() == 200 => {}
+                        Ok(r) => failures.push(format!("status {}", r.status())),
+                        Err(e) => failures.push(e.to_string()),
+                    }
+                }
+                failures
+            })
+        })
+        .collect();
+    let c = client();
+    for i in 0..20 {
+        write_json(std::path::Path::new(&path), &blocking_acl(if i % 2 == 0 { "/y" } else { "/x" }));
+        assert_eq!(c.post(p.admin("/reload")).send().unwrap().status(), 200);
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let failures: Vec<String> = workers.into_iter().flat_map(|w| w.join().unwrap()).collect();
+    assert!(failures.is_empty(), "{} failures: {:?}", failures.len(), &failures[..failures.len().min(5)]);
+    assert!(p.metrics().contains(r#"webacl_reloads_total{result="success"} 20"#));
+}
+
+/// An unreachable upstream answers 502 and the request is still logged, with responseCodeSent 502.
+#[test]
+fn upstream_down_answers_502_and_is_logged() {
+    let dead = free_port();
+    let p = Proxy::start("down", &["--upstream", &format!("http://127.0.0.1:{dead}"), "--connect-timeout-ms", "500"]);
+    let r = client().get(p.url("/anything")).send().unwrap();
+    assert_eq!(r.status(), 502);
+    let rec = &p.log_records(1)[0];
+    assert_eq!(rec["action"], "ALLOW");
+    assert_eq!(rec["responseCodeSent"], 502);
+    assert!(p.metrics().contains("webacl_upstream_errors_total 1"));
+}
+
+/// A TOML config holds the settings; flags override it.
+#[test]
+fn toml_config_and_flag_override() {
+    let up = Upstream::start();
+    let dir = temp_dir("toml");
+    let acl = acl_file(&dir, "acl.json", &blocking_acl("/from-toml"));
+    let cfg = dir.join("webacl.toml");
+    std::fs::write(&cfg, format!("web-acl = \"acl.json\"\nupstream = \"{}\"\nsource-id = \"from-toml\"\nlisten = \"127.0.0.1:1\"\n", up.url())).unwrap();
+    let _ = acl;
+    // --listen (set by Proxy::start) overrides the file's unusable port.
+    let p = Proxy::start("toml", &["--config", cfg.to_str().unwrap()]);
+    assert_eq!(client().get(p.url("/from-toml")).send().unwrap().status(), 403);
+    assert_eq!(p.log_records(1)[0]["httpSourceId"], "from-toml");
+}
+
+/// `webacl serve --help` documents every flag with its default.
+#[test]
+fn help_documents_flags_and_defaults() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_webacl")).args(["serve", "--help"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--web-acl", "--resources", "--upstream", "--listen", "--admin", "--log-file", "--log-queue", "--source", "--source-id", "--client-ip-header", "--tls-cert",
+        "--tls-key", "--threads", "--work-stealing", "--connect-timeout-ms", "--read-timeout-ms", "--grace-period-secs", "--watch", "--config",
+    ] {
+        assert!(text.contains(flag), "{flag} missing from --help:\n{text}");
+    }
+    let long_flags = text.lines().filter(|l| l.trim_start().starts_with("--") && !l.contains("--help") && !l.contains("--version")).count();
+    let defaults = text.matches("[default:").count();
+    assert!(defaults + 1 >= long_flags, "every flag but --config states its default ({defaults} defaults for {long_flags} flags):\n{text}");
+}
+
+/// Invalid ACL at start-up: exit status 2 with every problem located by JSON pointer.
+#[test]
+fn invalid_acl_at_startup_exits_2() {
+    let dir = temp_dir("bad");
+    let mut bad = blocking_acl("/x");
+    bad["WebACL"]["Rules"][0]["Priority"] = json!(-1);
+    let path = acl_file(&dir, "acl.json", &bad);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_webacl")).args(["serve", "--web-acl", &path, "--listen", &format!("127.0.0.1:{}", free_port())]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/WebACL/Rules/0/Priority"), "{}", String::from_utf8_lossy(&out.stderr));
+}
