@@ -59,8 +59,10 @@ fn reference(rest: &[u8]) -> Option<(u8, usize)> {
             (byte, 1 + n, false)
         }
         _ => {
+            // A name longer than MAX_NAME is never ours, so stop counting one byte past it.
             let n = rest
                 .iter()
+                .take(MAX_NAME + 1)
                 .take_while(|b| b.is_ascii_alphanumeric())
                 .count();
             let (byte, needs_semicolon) = named(rest.get(..n)?)?;
