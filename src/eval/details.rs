@@ -1,7 +1,7 @@
 //! Match details (`terminatingRuleMatchDetails`, `ruleMatchDetails`): which SQLi, XSS and regex
 //! statements of a matching rule fired, where, and on what. Computed only for rules that matched.
 
-use super::scratch::{Scratch, TRUE};
+use super::scratch::{slot_values, Scratch, TRUE};
 use super::verdict::MatchDetail;
 use crate::compile::slot::FieldSel;
 use crate::compile::{CompiledAcl, FieldTest, Leaf, Node};
@@ -86,9 +86,8 @@ fn sqli_tokens(s: &mut Scratch, slot: usize, level: Sensitivity) -> Option<(u32,
         verdict,
         ..
     } = s;
-    let st = slots[slot];
-    for &(a, b) in &ranges[st.first as usize..st.end as usize] {
-        if detect::is_sqli(&arena[a as usize..b as usize], level, detect, tokens) {
+    for v in slot_values(slots, ranges, arena, slot) {
+        if detect::is_sqli(v, level, detect, tokens) {
             let first = verdict.detail_tokens.len() as u32;
             for t in tokens.iter().take(MAX_MATCHED_TOKENS) {
                 let start = verdict.detail_text.len() as u32;

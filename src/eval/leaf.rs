@@ -1,6 +1,6 @@
 //! Leaf statements: slot computation (memoized per request), bank scans, and the leaf tests.
 
-use super::scratch::{Scratch, SlotState, FALSE, NOT_APPLIED, TRUE, UNKNOWN};
+use super::scratch::{slot_values, Scratch, SlotState, FALSE, NOT_APPLIED, TRUE, UNKNOWN};
 use super::verdict::{OVERSIZE_BODY, OVERSIZE_COOKIES, OVERSIZE_HEADERS, OVERSIZE_JSON_BODY};
 use crate::compile::slot::FieldSel;
 use crate::compile::Source;
@@ -130,12 +130,8 @@ fn field(acl: &CompiledAcl, req: &Request, s: &mut Scratch, f: &FieldLeaf) -> bo
                 tokens,
                 ..
             } = s;
-            let st = slots[slot_ix];
-            ranges[st.first as usize..st.end as usize]
-                .iter()
-                .any(|&(a, b)| {
-                    detect::is_sqli(&arena[a as usize..b as usize], *level, detect, tokens)
-                })
+            slot_values(slots, ranges, arena, slot_ix)
+                .any(|v| detect::is_sqli(v, *level, detect, tokens))
         }
         FieldTest::Xss => {
             let Scratch {
@@ -145,10 +141,7 @@ fn field(acl: &CompiledAcl, req: &Request, s: &mut Scratch, f: &FieldLeaf) -> bo
                 detect,
                 ..
             } = s;
-            let st = slots[slot_ix];
-            ranges[st.first as usize..st.end as usize]
-                .iter()
-                .any(|&(a, b)| detect::is_xss(&arena[a as usize..b as usize], detect))
+            slot_values(slots, ranges, arena, slot_ix).any(|v| detect::is_xss(v, detect))
         }
     }
 }
@@ -179,7 +172,10 @@ pub(crate) fn slot(acl: &CompiledAcl, req: &Request, s: &mut Scratch, ix: usize)
         ranges.push((start, arena.len() as u32));
     });
     // UriFragment and JA3/JA4 exist only on CloudFront and ALB (spec §3): elsewhere the fallback applies.
-    let source_has_field = !matches!(def.field, FieldSel::UriFragment | FieldSel::Ja3 | FieldSel::Ja4) || matches!(acl.source, Source::Alb | Source::CloudFront);
+    let source_has_field = !matches!(
+        def.field,
+        FieldSel::UriFragment | FieldSel::Ja3 | FieldSel::Ja4
+    ) || matches!(acl.source, Source::Alb | Source::CloudFront);
     let st = SlotState {
         computed: true,
         present: x.present && source_has_field,
@@ -207,9 +203,8 @@ fn literal_scan(acl: &CompiledAcl, s: &mut Scratch, ix: usize) {
             bits,
             ..
         } = s;
-        let st = slots[ix];
-        for &(a, b) in &ranges[st.first as usize..st.end as usize] {
-            bank.scan(&arena[a as usize..b as usize], bits);
+        for v in slot_values(slots, ranges, arena, ix) {
+            bank.scan(v, bits);
         }
     }
 }
@@ -229,9 +224,8 @@ fn regex_scan(acl: &CompiledAcl, s: &mut Scratch, ix: usize) {
             ..
         } = s;
         let cache = regex_caches[ix].get_or_insert_with(|| bank.new_cache());
-        let st = slots[ix];
-        for &(a, b) in &ranges[st.first as usize..st.end as usize] {
-            bank.scan(&arena[a as usize..b as usize], cache, bits);
+        for v in slot_values(slots, ranges, arena, ix) {
+            bank.scan(v, cache, bits);
         }
     }
 }

@@ -15,7 +15,9 @@ mod scratch;
 pub mod verdict;
 
 pub use scratch::Scratch;
-pub use verdict::{GroupEntry, HeaderSource, MatchDetail, Matched, RateEntry, Terminator, TokenFailure, Verdict};
+pub use verdict::{
+    GroupEntry, HeaderSource, MatchDetail, Matched, RateEntry, Terminator, TokenFailure, Verdict,
+};
 
 use crate::compile::CompiledAcl;
 use crate::inspect::Request;

@@ -13,7 +13,14 @@ use std::net::IpAddr;
 /// Counts the request for a rate rule. `None`: not counted (scope-down did not match, or a key
 /// part is missing); `Some(limited)` otherwise. Top-level rules (`listed`) get a
 /// `rateBasedRuleList` entry whenever they count the request, as AWS's records show.
-pub(super) fn count(acl: &CompiledAcl, req: &Request, s: &mut Scratch, id: RuleId, r: &RateRule, listed: bool) -> Option<bool> {
+pub(super) fn count(
+    acl: &CompiledAcl,
+    req: &Request,
+    s: &mut Scratch,
+    id: RuleId,
+    r: &RateRule,
+    listed: bool,
+) -> Option<bool> {
     if let Some(n) = &r.scope_down {
         if node(acl, req, s, n) != Some(true) {
             return None;
@@ -29,12 +36,25 @@ pub(super) fn count(acl: &CompiledAcl, req: &Request, s: &mut Scratch, id: RuleI
             let values = (first_value, s.verdict.rate_values.len() as u32);
             s.verdict.rate.push(RateEntry { rule: id, values });
         }
-        trace(s, || format!("  rate-based: {n} request(s) in the last {} s for this key; limit {} → {}\n", r.window_sec, r.limit, if n > r.limit { "LIMITED" } else { "under the limit" }));
+        trace(s, || {
+            format!(
+                "  rate-based: {n} request(s) in the last {} s for this key; limit {} → {}\n",
+                r.window_sec,
+                r.limit,
+                if n > r.limit {
+                    "LIMITED"
+                } else {
+                    "under the limit"
+                }
+            )
+        });
         n > r.limit
     });
     if result.is_none() {
         s.verdict.rate_values.truncate(first_value as usize);
-        trace(s, || "  rate-based: a key part is missing, so the request is not counted\n".into());
+        trace(s, || {
+            "  rate-based: a key part is missing, so the request is not counted\n".into()
+        });
     }
     s.rate_key = key;
     result
@@ -49,7 +69,10 @@ fn build_key(req: &Request, s: &mut Scratch, k: &RateKey, key: &mut Vec<u8>) -> 
             push_ip(s, key, ip);
             Some(())
         }
-        RateKey::ForwardedIp { header, fallback_match } => forwarded(req, s, key, header, *fallback_match),
+        RateKey::ForwardedIp {
+            header,
+            fallback_match,
+        } => forwarded(req, s, key, header, *fallback_match),
         RateKey::Custom(parts) => {
             for part in parts.iter() {
                 let start = key.len();
@@ -91,7 +114,10 @@ fn custom(req: &Request, s: &mut Scratch, part: &CustomKey, key: &mut Vec<u8>) -
             push_ip(s, key, req.client_ip?);
             return Some(());
         }
-        CustomKey::ForwardedIp { header, fallback_match } => return forwarded(req, s, key, header, *fallback_match),
+        CustomKey::ForwardedIp {
+            header,
+            fallback_match,
+        } => return forwarded(req, s, key, header, *fallback_match),
         CustomKey::LabelNamespace { namespace } => {
             let start = s.verdict.detail_text.len();
             let mut any = false;
@@ -109,7 +135,9 @@ fn custom(req: &Request, s: &mut Scratch, part: &CustomKey, key: &mut Vec<u8>) -
                 return None;
             }
             key.extend_from_slice(&s.verdict.detail_text[start..]);
-            s.verdict.rate_values.push((start as u32, s.verdict.detail_text.len() as u32));
+            s.verdict
+                .rate_values
+                .push((start as u32, s.verdict.detail_text.len() as u32));
             return Some(());
         }
         CustomKey::Ja3 { fallback_match } => fingerprint(req.ja3, *fallback_match),
@@ -117,7 +145,11 @@ fn custom(req: &Request, s: &mut Scratch, part: &CustomKey, key: &mut Vec<u8>) -
     };
     let raw = raw?;
     let chain = match part {
-        CustomKey::Header { chain, .. } | CustomKey::Cookie { chain, .. } | CustomKey::QueryArgument { chain, .. } | CustomKey::QueryString { chain } | CustomKey::UriPath { chain } => &chain[..],
+        CustomKey::Header { chain, .. }
+        | CustomKey::Cookie { chain, .. }
+        | CustomKey::QueryArgument { chain, .. }
+        | CustomKey::QueryString { chain }
+        | CustomKey::UriPath { chain } => &chain[..],
         _ => &[],
     };
     let start = s.verdict.detail_text.len();
@@ -128,13 +160,17 @@ fn custom(req: &Request, s: &mut Scratch, part: &CustomKey, key: &mut Vec<u8>) -
         s.verdict.detail_text.extend_from_slice(&s.tbuf);
     }
     key.extend_from_slice(&s.verdict.detail_text[start..]);
-    s.verdict.rate_values.push((start as u32, s.verdict.detail_text.len() as u32));
+    s.verdict
+        .rate_values
+        .push((start as u32, s.verdict.detail_text.len() as u32));
     Some(())
 }
 
 /// Where `part` (a sub-slice the parsers handed back) lies inside `whole`.
 fn range_in(whole: &[u8], part: &[u8]) -> std::ops::Range<usize> {
-    let start = (part.as_ptr() as usize).saturating_sub(whole.as_ptr() as usize).min(whole.len());
+    let start = (part.as_ptr() as usize)
+        .saturating_sub(whole.as_ptr() as usize)
+        .min(whole.len());
     start..(start + part.len()).min(whole.len())
 }
 
@@ -149,9 +185,19 @@ fn fingerprint(v: Option<&str>, fallback_match: bool) -> Option<&[u8]> {
 
 /// First address of the header; absent ⇒ not counted (rule not applied); malformed ⇒ one shared
 /// `INVALID` instance with fallback MATCH, not counted with NO_MATCH.
-fn forwarded(req: &Request, s: &mut Scratch, key: &mut Vec<u8>, header: &str, fallback_match: bool) -> Option<()> {
+fn forwarded(
+    req: &Request,
+    s: &mut Scratch,
+    key: &mut Vec<u8>,
+    header: &str,
+    fallback_match: bool,
+) -> Option<()> {
     let value = req.header_values(header.as_bytes()).next()?;
-    let first = std::str::from_utf8(value).ok().and_then(|v| v.split(',').next()).map(str::trim).and_then(|v| v.parse::<IpAddr>().ok());
+    let first = std::str::from_utf8(value)
+        .ok()
+        .and_then(|v| v.split(',').next())
+        .map(str::trim)
+        .and_then(|v| v.parse::<IpAddr>().ok());
     match first {
         Some(ip) => push_ip(s, key, ip),
         None if fallback_match => {
@@ -170,7 +216,9 @@ fn push_ip(s: &mut Scratch, key: &mut Vec<u8>, ip: IpAddr) {
     // Writing into a Vec cannot fail.
     let _ = write!(s.verdict.detail_text, "{ip}");
     key.extend_from_slice(&s.verdict.detail_text[start..]);
-    s.verdict.rate_values.push((start as u32, s.verdict.detail_text.len() as u32));
+    s.verdict
+        .rate_values
+        .push((start as u32, s.verdict.detail_text.len() as u32));
 }
 
 fn trace(s: &mut Scratch, line: impl FnOnce() -> String) {

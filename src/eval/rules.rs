@@ -135,7 +135,10 @@ fn group_rules(
         let (matched, n) = match &rule.body {
             RuleBody::Statement(n) => (node(acl, req, s, n) == Some(true), Some(n)),
             // Rate rules inside a group count and limit, but are not listed in rateBasedRuleList.
-            RuleBody::RateBased(r) => (super::rate::count(acl, req, s, inner, r, false) == Some(true), None),
+            RuleBody::RateBased(r) => (
+                super::rate::count(acl, req, s, inner, r, false) == Some(true),
+                None,
+            ),
             RuleBody::Group { .. } => (false, None),
         };
         flush_geo(s);
@@ -189,7 +192,13 @@ fn group_rules(
 }
 
 /// A top-level regular rule matched: labels, then its action.
-fn on_match(acl: &CompiledAcl, req: &Request, s: &mut Scratch, id: RuleId, n: Option<&crate::compile::Node>) -> bool {
+fn on_match(
+    acl: &CompiledAcl,
+    req: &Request,
+    s: &mut Scratch,
+    id: RuleId,
+    n: Option<&crate::compile::Node>,
+) -> bool {
     let rule = &acl.rules[id as usize];
     add_rule_labels(acl, s, id);
     let details = n.map_or((0, 0), |n| rule_details(acl, req, s, n));

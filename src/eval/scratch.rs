@@ -112,9 +112,20 @@ impl Scratch {
 
     /// Values of a computed slot.
     pub(crate) fn values(&self, slot: usize) -> impl Iterator<Item = &[u8]> {
-        let st = self.slots[slot];
-        self.ranges[st.first as usize..st.end as usize]
-            .iter()
-            .map(|&(a, b)| &self.arena[a as usize..b as usize])
+        slot_values(&self.slots, &self.ranges, &self.arena, slot)
     }
+}
+
+/// Values of a computed slot, from the three fields that hold them; a free function so callers can
+/// borrow other parts of the scratch (detector state, bits, caches) mutably at the same time.
+pub(crate) fn slot_values<'a>(
+    slots: &[SlotState],
+    ranges: &'a [(u32, u32)],
+    arena: &'a [u8],
+    slot: usize,
+) -> impl Iterator<Item = &'a [u8]> + 'a {
+    let st = slots[slot];
+    ranges[st.first as usize..st.end as usize]
+        .iter()
+        .map(move |&(a, b)| &arena[a as usize..b as usize])
 }

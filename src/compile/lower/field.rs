@@ -27,7 +27,49 @@ pub struct LoweredField {
     pub transformations: usize,
 }
 
+/// The statements that inspect a request component: one FieldToMatch, its transformations, and
+/// (2026) pre-parse transformations.
+pub(super) trait FieldStatement {
+    fn parts(
+        &self,
+    ) -> (
+        &FieldToMatch,
+        &[model::TextTransformation],
+        Option<&[model::TextTransformation]>,
+    );
+}
+
+macro_rules! field_statement {
+    ($($t:ty),*) => {$(
+        impl FieldStatement for $t {
+            fn parts(&self) -> (&FieldToMatch, &[model::TextTransformation], Option<&[model::TextTransformation]>) {
+                (&self.field_to_match, &self.text_transformations, self.pre_parse_text_transformations.as_deref())
+            }
+        }
+    )*};
+}
+
+field_statement!(
+    model::ByteMatchStatement,
+    model::RegexMatchStatement,
+    model::RegexPatternSetReferenceStatement,
+    model::SizeConstraintStatement,
+    model::SqliMatchStatement,
+    model::XssMatchStatement
+);
+
 impl Lowerer<'_> {
+    /// [`Lowerer::field`] for a field statement at `sptr`.
+    pub(super) fn field_of(
+        &mut self,
+        ctx: &Ctx,
+        sptr: &str,
+        s: &impl FieldStatement,
+    ) -> Option<LoweredField> {
+        let (ftm, transformations, preparse) = s.parts();
+        self.field(ctx, sptr, ftm, transformations, preparse)
+    }
+
     /// `sptr` points at the statement object holding `FieldToMatch` and `TextTransformations`.
     pub(super) fn field(
         &mut self,

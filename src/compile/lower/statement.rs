@@ -106,13 +106,7 @@ impl Lowerer<'_> {
                 if let Err(e) = regex_dialect::check(&r.regex_string) {
                     self.err(ctx, &pptr, e);
                 }
-                let f = self.field(
-                    ctx,
-                    &mptr,
-                    &r.field_to_match,
-                    &r.text_transformations,
-                    r.pre_parse_text_transformations.as_deref(),
-                )?;
+                let f = self.field_of(ctx, &mptr, r)?;
                 let (first, count) = self.regex_bits(f.slot, vec![r.regex_string.clone()]);
                 let wcu = f.wcu(base::REGEX);
                 Some((
@@ -126,13 +120,7 @@ impl Lowerer<'_> {
             }
             Statement::RegexPatternSetReferenceStatement(r) => {
                 let patterns = self.regex_set(ctx, &child(&mptr, "ARN"), &r.arn);
-                let f = self.field(
-                    ctx,
-                    &mptr,
-                    &r.field_to_match,
-                    &r.text_transformations,
-                    r.pre_parse_text_transformations.as_deref(),
-                )?;
+                let f = self.field_of(ctx, &mptr, r)?;
                 let patterns = patterns?;
                 let (first, count) = self.regex_bits(f.slot, patterns);
                 let wcu = f.wcu(base::REGEX_PATTERN_SET);
@@ -153,13 +141,7 @@ impl Lowerer<'_> {
                         format!("size must be 0..{MAX_SIZE}, found {}", z.size),
                     );
                 }
-                let f = self.field(
-                    ctx,
-                    &mptr,
-                    &z.field_to_match,
-                    &z.text_transformations,
-                    z.pre_parse_text_transformations.as_deref(),
-                )?;
+                let f = self.field_of(ctx, &mptr, z)?;
                 let wcu = f.wcu(base::SIZE);
                 Some((
                     self.field_leaf(
@@ -177,13 +159,7 @@ impl Lowerer<'_> {
                 ))
             }
             Statement::SqliMatchStatement(q) => {
-                let f = self.field(
-                    ctx,
-                    &mptr,
-                    &q.field_to_match,
-                    &q.text_transformations,
-                    q.pre_parse_text_transformations.as_deref(),
-                )?;
+                let f = self.field_of(ctx, &mptr, q)?;
                 let (level, cost) = match q.sensitivity_level {
                     Some(model::SensitivityLevel::High) => (Sensitivity::High, base::SQLI_HIGH),
                     _ => (Sensitivity::Low, base::SQLI_LOW),
@@ -199,13 +175,7 @@ impl Lowerer<'_> {
                 ))
             }
             Statement::XssMatchStatement(x) => {
-                let f = self.field(
-                    ctx,
-                    &mptr,
-                    &x.field_to_match,
-                    &x.text_transformations,
-                    x.pre_parse_text_transformations.as_deref(),
-                )?;
+                let f = self.field_of(ctx, &mptr, x)?;
                 let wcu = f.wcu(base::XSS);
                 Some((
                     self.field_leaf(f, FieldTest::Xss, "XssMatchStatement".into()),
@@ -384,13 +354,7 @@ impl Lowerer<'_> {
                 "JA3/JA4 fingerprints can only be matched EXACTLY",
             );
         }
-        let f = self.field(
-            ctx,
-            mptr,
-            &b.field_to_match,
-            &b.text_transformations,
-            b.pre_parse_text_transformations.as_deref(),
-        )?;
+        let f = self.field_of(ctx, &mptr, b)?;
         let bytes = bytes?;
         let cost = match b.positional_constraint {
             PositionalConstraint::Contains | PositionalConstraint::ContainsWord => {
@@ -574,7 +538,6 @@ impl Lowerer<'_> {
             }
         }
     }
-
 }
 
 fn describe_source(s: &IpSource) -> String {
