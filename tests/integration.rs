@@ -344,6 +344,50 @@ fn log_records_are_written_with_aws_keys() {
     assert_eq!(recs[2]["requestBodySize"], 5);
 }
 
+/// `--logging-config` (the output of `aws wafv2 get-logging-configuration`): the LoggingFilter
+/// decides which records are written, RedactedFields are written as REDACTED.
+#[test]
+fn logging_configuration_filters_and_redacts() {
+    let up = Upstream::start();
+    let dir = temp_dir("logging-config");
+    let cfg = dir.join("logging.json");
+    write_json(
+        &cfg,
+        &serde_json::json!({"LoggingConfiguration": {
+            "ResourceArn": "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/webacl-starter/x",
+            "LogDestinationConfigs": ["arn:aws:firehose:us-east-1:123456789012:deliverystream/aws-waf-logs-x"],
+            "RedactedFields": [{"SingleHeader": {"Name": "authorization"}}, {"UriPath": {}}],
+            "LoggingFilter": {"DefaultBehavior": "DROP", "Filters": [
+                {"Behavior": "KEEP", "Requirement": "MEETS_ANY", "Conditions": [{"ActionCondition": {"Action": "BLOCK"}}]}]}}}),
+    );
+    let p = Proxy::start("logging-config", &["--upstream", &up.url(), "--logging-config", cfg.to_str().unwrap()]);
+    let c = client();
+    c.get(p.url("/allowed")).header("Authorization", "Bearer secret").send().unwrap();
+    c.get(p.url("/private/?file=../../etc/passwd")).header("Authorization", "Bearer secret").send().unwrap();
+    c.get(p.url("/allowed-too")).send().unwrap();
+    c.get(p.url("/?file=../../etc/shadow")).send().unwrap();
+    let recs = p.log_records(2);
+    assert_eq!(recs.len(), 2, "only the two blocked requests are kept: {recs:?}");
+    assert!(recs.iter().all(|r| r["action"] == "BLOCK"));
+    assert_eq!(recs[0]["httpRequest"]["uri"], "REDACTED");
+    let auth: Vec<&Value> = recs[0]["httpRequest"]["headers"].as_array().unwrap().iter().filter(|h| h["name"].as_str().unwrap().eq_ignore_ascii_case("authorization")).collect();
+    assert_eq!(auth.len(), 1);
+    assert_eq!(auth[0]["value"], "REDACTED");
+    assert_eq!(recs[1]["httpRequest"]["args"], "file=../../etc/shadow", "QueryString was not asked to be redacted");
+}
+
+/// A logging configuration with a problem stops start-up with its JSON pointer.
+#[test]
+fn invalid_logging_configuration_stops_startup() {
+    let dir = temp_dir("logging-config-bad");
+    let cfg = dir.join("logging.json");
+    std::fs::write(&cfg, r#"{"RedactedFields": [{"Body": {}}]}"#).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_webacl")).args(["serve", "--logging-config", cfg.to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/RedactedFields/0/Body") && err.contains("only UriPath, QueryString, SingleHeader and Method"), "{err}");
+}
+
 /// `--client-ip-header` takes the client address from a forwarding header.
 #[test]
 fn client_ip_header() {

@@ -54,7 +54,15 @@ pub fn record(acl: &CompiledAcl, req: &Request, scratch: &Scratch, ctx: &LogCont
         "ruleGroupList".into(),
         Value::Array(v.groups.iter().map(|g| group_entry(acl, v, g)).collect()),
     );
-    m.insert("rateBasedRuleList".into(), Value::Array(v.rate.iter().filter_map(|e| rate_entry(acl, v, e)).collect()));
+    m.insert(
+        "rateBasedRuleList".into(),
+        Value::Array(
+            v.rate
+                .iter()
+                .filter_map(|e| rate_entry(acl, v, e))
+                .collect(),
+        ),
+    );
     m.insert(
         "nonTerminatingMatchingRules".into(),
         Value::Array(v.matched.iter().map(|x| matched(acl, v, x, true)).collect()),
@@ -139,7 +147,9 @@ fn terminating<'a>(acl: &'a CompiledAcl, v: &Verdict) -> (&'a str, &'static str)
 
 fn rate_entry(acl: &CompiledAcl, v: &Verdict, e: &crate::eval::RateEntry) -> Option<Value> {
     let rule = &acl.rules[e.rule as usize];
-    let RuleBody::RateBased(r) = &rule.body else { return None };
+    let RuleBody::RateBased(r) = &rule.body else {
+        return None;
+    };
     let text = |i: usize| String::from_utf8_lossy(v.text(v.rate_values[i])).into_owned();
     let mut m = Map::new();
     m.insert("rateBasedRuleId".into(), json!(&*r.log_id));
@@ -147,7 +157,14 @@ fn rate_entry(acl: &CompiledAcl, v: &Verdict, e: &crate::eval::RateEntry) -> Opt
     let (key, first) = (e.values.0 as usize, e.values.1 as usize);
     match &r.key {
         RateKey::Ip | RateKey::ForwardedIp { .. } => {
-            m.insert("limitKey".into(), json!(if matches!(r.key, RateKey::Ip) { "IP" } else { "FORWARDED_IP" }));
+            m.insert(
+                "limitKey".into(),
+                json!(if matches!(r.key, RateKey::Ip) {
+                    "IP"
+                } else {
+                    "FORWARDED_IP"
+                }),
+            );
             m.insert("maxRateAllowed".into(), json!(r.limit));
             m.insert("evaluationWindowSec".into(), json!(r.window_sec));
             if first > key {
@@ -172,7 +189,13 @@ fn rate_entry(acl: &CompiledAcl, v: &Verdict, e: &crate::eval::RateEntry) -> Opt
                     if let Some(name) = part.log_name() {
                         c.insert("name".into(), json!(name));
                     }
-                    c.insert("value".into(), json!(text(i).chars().take(LOGGED_RATE_VALUE_CHARS).collect::<String>()));
+                    c.insert(
+                        "value".into(),
+                        json!(text(i)
+                            .chars()
+                            .take(LOGGED_RATE_VALUE_CHARS)
+                            .collect::<String>()),
+                    );
                     Value::Object(c)
                 })
                 .collect();

@@ -5,6 +5,7 @@
 //! serializes records (one JSON object per line), writes them in batches and flushes after each
 //! batch, so a reader of the file sees every record at most one batch late.
 
+use super::config::LoggingConfig;
 use serde_json::Value;
 use std::fs::OpenOptions;
 use std::io::{self, BufWriter, Write};
@@ -34,6 +35,16 @@ impl LogSink {
     ///
     /// Errors: the log file cannot be opened for appending.
     pub fn start(target: Target, capacity: usize) -> io::Result<LogSink> {
+        LogSink::start_with(target, capacity, None)
+    }
+
+    /// [`LogSink::start`] with a logging configuration (`LoggingFilter`, `RedactedFields`), applied
+    /// by the writer thread so that filtering and redaction cost the request path nothing.
+    pub fn start_with(
+        target: Target,
+        capacity: usize,
+        config: Option<LoggingConfig>,
+    ) -> io::Result<LogSink> {
         let out: Box<dyn Write + Send> = match &target {
             Target::Off => return Ok(LogSink { tx: None }),
             Target::Stdout => Box::new(io::stdout()),
@@ -44,7 +55,7 @@ impl LogSink {
         let (tx, rx) = sync_channel(capacity.max(1));
         std::thread::Builder::new()
             .name("webacl-log-writer".into())
-            .spawn(move || write_loop(rx, BufWriter::with_capacity(64 * 1024, out)))?;
+            .spawn(move || write_loop(rx, BufWriter::with_capacity(64 * 1024, out), config))?;
         Ok(LogSink { tx: Some(tx) })
     }
 
@@ -61,14 +72,27 @@ impl LogSink {
     }
 }
 
-fn write_loop(rx: Receiver<Value>, mut out: BufWriter<Box<dyn Write + Send>>) {
+fn write_loop(
+    rx: Receiver<Value>,
+    mut out: BufWriter<Box<dyn Write + Send>>,
+    config: Option<LoggingConfig>,
+) {
+    let config = config.filter(|c| !c.is_empty());
     let mut line = Vec::with_capacity(4096);
     while let Ok(first) = rx.recv() {
         let mut next = Some(first);
         let mut n = 0;
-        while let Some(rec) = next.take() {
+        while let Some(mut rec) = next.take() {
             line.clear();
-            if serde_json::to_writer(&mut line, &rec).is_ok() {
+            let keep = match &config {
+                Some(c) if c.keep(&rec) => {
+                    c.redact(&mut rec);
+                    true
+                }
+                Some(_) => false,
+                None => true,
+            };
+            if keep && serde_json::to_writer(&mut line, &rec).is_ok() {
                 line.push(b'\n');
                 if let Err(e) = out.write_all(&line) {
                     tracing::error!("log sink: write failed: {e}");

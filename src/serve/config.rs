@@ -64,6 +64,12 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FILE")]
     pub log_file: Option<String>,
 
+    /// The output of `aws wafv2 get-logging-configuration`: its LoggingFilter (keep or drop records
+    /// by action or label) and RedactedFields (UriPath, QueryString, SingleHeader, Method written as
+    /// REDACTED) apply to the records written. [default: none, every record written in full]
+    #[arg(long, value_name = "FILE")]
+    pub logging_config: Option<PathBuf>,
+
     /// Log records queued for the writer before new ones are dropped (and counted).
     /// [default: 65536]
     #[arg(long, value_name = "N")]
@@ -165,6 +171,7 @@ impl ServeArgs {
             listen,
             admin,
             log_file,
+            logging_config,
             log_queue,
             source,
             source_id,
@@ -201,6 +208,7 @@ pub struct Settings {
     pub listen: String,
     pub admin: Option<String>,
     pub log: LogTarget,
+    pub logging_config: Option<PathBuf>,
     pub log_queue: usize,
     pub source: Source,
     pub source_id: String,
@@ -292,6 +300,7 @@ impl Settings {
             listen: a.listen.unwrap_or_else(|| defaults::LISTEN.into()),
             admin: a.admin,
             log,
+            logging_config: a.logging_config,
             log_queue: a.log_queue.unwrap_or(defaults::LOG_QUEUE),
             source,
             source_id: a.source_id.unwrap_or_else(|| defaults::SOURCE_ID.into()),

@@ -19,6 +19,7 @@ pub use config::{ServeArgs, Settings};
 use crate::admin::sampled::Sampler;
 use crate::admin::AdminApp;
 use crate::compile::BuildOptions;
+use crate::log::config::LoggingConfig;
 use crate::log::sink::LogSink;
 use crate::metrics::Metrics;
 use crate::proxy::{ProxySettings, Upstream, WafProxy};
@@ -74,7 +75,7 @@ impl fmt::Display for ServeError {
                 }
                 write!(
                     f,
-                    "{} problem(s) found; the Web ACL was not loaded and webacl did not start.",
+                    "{} problem(s) found in the configuration files; webacl did not start.",
                     d.len()
                 )
             }
@@ -108,8 +109,12 @@ pub fn run(args: ServeArgs) -> Result<(), ServeError> {
         Reloader::new(source, s.resources.clone(), opts, metrics.clone())
             .map_err(ServeError::Acl)?,
     );
+    let logging = match &s.logging_config {
+        Some(path) => Some(LoggingConfig::load(path).map_err(ServeError::Acl)?),
+        None => None,
+    };
     let sink = Arc::new(
-        LogSink::start(s.log.clone(), s.log_queue)
+        LogSink::start_with(s.log.clone(), s.log_queue, logging)
             .map_err(|e| ServeError::Startup(format!("cannot open the log file: {e}")))?,
     );
     let sampler = Arc::new(Sampler::new());

@@ -25,9 +25,10 @@ pub fn parse_all<T: DeserializeOwned>(
 ) -> Option<T> {
     let mut doc = value.clone();
     let mut removed: Vec<Vec<String>> = Vec::new();
+    let mut incomplete = false;
     for _ in 0..MAX_REPAIRS_PER_UNIT {
         let err = match serde_path_to_error::deserialize::<_, T>(&doc) {
-            Ok(t) => return Some(t),
+            Ok(t) => return (!incomplete).then_some(t),
             Err(e) => e,
         };
         let mut path: Vec<String> = err
@@ -52,7 +53,14 @@ pub fn parse_all<T: DeserializeOwned>(
                     format!("missing required member \"{field}\""),
                 );
             }
-            return None;
+            // The object cannot be built: drop it too and keep looking for other problems; the
+            // unit as a whole is then invalid.
+            incomplete = true;
+            if remove(&mut doc, &path).is_none() {
+                return None;
+            }
+            removed.push(path);
+            continue;
         }
         if let Some(variant) = backticked(&msg, "unknown variant `") {
             let expected = expected_list(&msg);
@@ -94,6 +102,13 @@ pub fn parse_all<T: DeserializeOwned>(
                 return None;
             }
             continue;
+        } else if removed
+            .iter()
+            .any(|r| r.len() == path.len() + 1 && r.starts_with(&path))
+        {
+            // A container we emptied ourselves (e.g. a Statement whose only member was dropped):
+            // the problem inside it was reported already.
+            incomplete = true;
         } else {
             diags.push_at(file, &pointer(base, &path), rule, friendly(&msg));
         }
@@ -132,8 +147,12 @@ fn expected_list(msg: &str) -> Vec<String> {
             .split(", ")
             .map(|s| s.trim_matches('`').to_string())
             .collect(),
+        // serde says "expected `A`" for one choice and "expected `A` or `B`" for two.
         None => match msg.split_once("expected `") {
-            Some((_, one)) => vec![one.trim_end_matches('`').to_string()],
+            Some((_, rest)) => rest
+                .split("` or `")
+                .map(|s| s.trim_end_matches('`').to_string())
+                .collect(),
             None => Vec::new(),
         },
     }
