@@ -31,6 +31,15 @@ enum Command {
     /// Example:
     ///   webacl check --web-acl acl.json --resources ./resources --requests reqs.jsonl --explain
     Check(CheckArgs),
+    /// List the managed rule groups webacl ships (open versions of AWS's, embedded in the binary).
+    ///
+    /// One line per group: vendor, name, published capacity (WCU), rule count and label namespace,
+    /// then a total. Reference a group from a Web ACL with a ManagedRuleGroupStatement
+    /// ({"VendorName": "AWS", "Name": "<name>"}; any Version is accepted).
+    ///
+    /// Example:
+    ///   webacl rulesets --json
+    Rulesets(RulesetsArgs),
     /// Run the inline reverse proxy: evaluate every request against the Web ACL, answer blocks,
     /// forward the rest, write one AWS WAF log record per request.
     ///
@@ -74,6 +83,13 @@ struct CheckArgs {
     allow_missing_managed: bool,
 }
 
+#[derive(Parser)]
+struct RulesetsArgs {
+    /// Print JSON ({"ManagedRuleGroups": [...], "Total": {...}}) instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum SourceArg {
     Alb,
@@ -102,6 +118,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => check(args),
+        Command::Rulesets(args) => rulesets(args),
         Command::Serve(args) => match webacl::serve::run(*args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -109,6 +126,23 @@ fn main() -> ExitCode {
                 ExitCode::from(e.exit_code())
             }
         },
+    }
+}
+
+fn rulesets(args: RulesetsArgs) -> ExitCode {
+    match webacl::managed::Listing::shipped() {
+        Ok(list) if args.json => {
+            println!("{:#}", list.json());
+            ExitCode::SUCCESS
+        }
+        Ok(list) => {
+            print!("{}", list.text());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
     }
 }
 
