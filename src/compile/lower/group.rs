@@ -1,7 +1,7 @@
 //! Rule group references: your own groups by ARN, managed groups from the registry, and the
 //! overrides a reference applies (spec §6).
 
-use super::{Ctx, Lowerer, ParsedGroup};
+use super::{Ctx, Lowerer, ParsedGroup, SearchStringEncoding};
 use crate::compile::{ActionKind, Group, RuleBody, RuleId};
 use crate::load::ResourceKind;
 use crate::model::{self, ExcludedRule, RuleActionOverride, Statement};
@@ -125,6 +125,7 @@ impl Lowerer<'_> {
             namespace: &parsed.namespace,
             bodies: parsed.group.custom_response_bodies.as_ref(),
             in_group: true,
+            encoding: if parsed.managed { SearchStringEncoding::Base64 } else { ctx.encoding },
         };
         let before = self.diags.len();
         // Each reference is its own instance, with its own rate-based counters.
@@ -269,6 +270,7 @@ impl Lowerer<'_> {
             namespace: "",
             bodies: None,
             in_group: true,
+            encoding: if managed { SearchStringEncoding::Base64 } else { self.opts.search_string },
         };
         if !is_entity_name(&group.name) {
             self.err(

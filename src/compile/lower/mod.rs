@@ -162,6 +162,9 @@ pub(super) struct Ctx<'c> {
     pub namespace: &'c str,
     pub bodies: Option<&'c BTreeMap<String, CustomResponseBody>>,
     pub in_group: bool,
+    /// How this container's `SearchString`s are encoded: the user's choice for their ACL and
+    /// groups, always base64 for the groups webacl ships (they are in API form).
+    pub encoding: SearchStringEncoding,
 }
 
 /// A rule group parsed once, however often it is referenced.
@@ -317,6 +320,7 @@ impl<'a> Lowerer<'a> {
             namespace: "",
             bodies: None,
             in_group: false,
+            encoding: self.opts.search_string,
         };
         if !is_entity_name(&acl.name) {
             self.err(
@@ -388,6 +392,7 @@ impl<'a> Lowerer<'a> {
             namespace: &namespace,
             bodies: acl.custom_response_bodies.as_ref(),
             in_group: false,
+            encoding: self.opts.search_string,
         };
         let default_action = match &acl.default_action {
             model::DefaultAction::Allow(a) => {

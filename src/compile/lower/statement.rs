@@ -308,7 +308,7 @@ impl Lowerer<'_> {
         b: &model::ByteMatchStatement,
     ) -> Option<(Node, u64)> {
         let sptr = child(mptr, "SearchString");
-        let bytes = match self.opts.search_string {
+        let bytes = match ctx.encoding {
             super::SearchStringEncoding::Base64 => {
                 match base64::engine::general_purpose::STANDARD.decode(b.search_string.as_bytes()) {
                     Ok(b) => Some(b),
@@ -533,7 +533,13 @@ impl Lowerer<'_> {
                     ResourceKind::RegexPatternSet => "get-regex-pattern-set",
                     ResourceKind::RuleGroup => "get-rule-group",
                 };
-                self.err(ctx, ptr, format!("{} {arn} was not found; put the output of `aws wafv2 {cmd}` for it in the resources directory (--resources DIR)", want.aws_name()));
+                let hint = if ctx.file.starts_with("<embedded") {
+                    // AWS's own lists cannot be fetched with the CLI: webacl reads them from files.
+                    "webacl's managed IP lists read their addresses from IP set files in the resources directory (--resources DIR); see rulesets/aws/README.md for the file names and rulesets/examples/resources/ for examples".to_string()
+                } else {
+                    format!("put the output of `aws wafv2 {cmd}` for it in the resources directory (--resources DIR)")
+                };
+                self.err(ctx, ptr, format!("{} {arn} was not found; {hint}", want.aws_name()));
                 None
             }
         }
