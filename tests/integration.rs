@@ -392,6 +392,32 @@ fn invalid_logging_configuration_stops_startup() {
     assert!(err.contains("/RedactedFields/0/Body") && err.contains("only UriPath, QueryString, SingleHeader and Method"), "{err}");
 }
 
+/// TLS termination: HTTP/2 is negotiated by ALPN, the ACL applies as in cleartext, and the log
+/// record says `HTTP/2.0` and scheme `https`.
+#[test]
+fn tls_terminates_with_http2() {
+    let up = Upstream::start();
+    let dir = temp_dir("tls");
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
+    let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert_path, cert.cert.pem()).unwrap();
+    std::fs::write(&key_path, cert.key_pair.serialize_pem()).unwrap();
+    let p = Proxy::start("tls", &["--upstream", &up.url(), "--tls-cert", cert_path.to_str().unwrap(), "--tls-key", key_path.to_str().unwrap()]);
+    let c = reqwest::blocking::Client::builder().danger_accept_invalid_certs(true).build().unwrap();
+    let https = |path: &str| p.url(path).replacen("http://", "https://", 1);
+    let ok = c.get(https("/hello")).header("User-Agent", "test").send().unwrap();
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.version(), reqwest::Version::HTTP_2, "ALPN should negotiate h2");
+    let blocked = c.get(https("/?file=../../etc/passwd")).header("User-Agent", "test").send().unwrap();
+    assert_eq!(blocked.status(), 403);
+    let recs = p.log_records(2);
+    assert_eq!(recs[0]["action"], "ALLOW");
+    assert_eq!(recs[0]["httpRequest"]["httpVersion"], "HTTP/2.0");
+    assert_eq!(recs[0]["httpRequest"]["scheme"], "https");
+    assert_eq!(recs[1]["action"], "BLOCK");
+    assert!(up.last("/hello").is_some(), "the allowed request reached the upstream");
+}
+
 /// `--client-ip-header` takes the client address from a forwarding header.
 #[test]
 fn client_ip_header() {
