@@ -154,6 +154,8 @@ pub struct Rule {
     pub priority: i64,
     pub metric_name: Box<str>,
     pub sampled: bool,
+    /// `VisibilityConfig.CloudWatchMetricsEnabled`: whether the rule has metrics.
+    pub metrics_enabled: bool,
     pub body: RuleBody,
     /// Fully qualified labels the rule adds when it matches.
     pub labels: Box<[Box<str>]>,
@@ -281,6 +283,16 @@ pub struct CompiledAcl {
     pub(crate) capacity: u64,
     /// The `Capacity` AWS printed in the input, if any.
     pub(crate) declared_capacity: Option<u64>,
+    /// The Web ACL's own `VisibilityConfig`.
+    pub(crate) visibility: Visibility,
+}
+
+/// A compiled `VisibilityConfig`.
+#[derive(Debug, Clone, Default)]
+pub struct Visibility {
+    pub metric_name: Box<str>,
+    pub sampled: bool,
+    pub metrics_enabled: bool,
 }
 
 impl CompiledAcl {
@@ -293,6 +305,10 @@ impl CompiledAcl {
     /// Web ACL capacity units, computed as AWS prices them (spec §9).
     pub fn capacity(&self) -> u64 {
         self.capacity
+    }
+    /// The Web ACL's `VisibilityConfig` (metric name, sampling, metrics switch).
+    pub fn visibility(&self) -> &Visibility {
+        &self.visibility
     }
     /// The `Capacity` the input document carried (what AWS computed), when present.
     pub fn declared_capacity(&self) -> Option<u64> {

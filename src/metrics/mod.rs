@@ -119,10 +119,11 @@ impl Metrics {
             vec: self.rule_requests.clone(),
             web_acl: web_acl_metric.into(),
             acl: acl_counters,
+            // As in CloudWatch, only rules with CloudWatchMetricsEnabled get series.
             rules: acl
                 .rules
                 .iter()
-                .map(|r| (r.metric_name.clone(), Default::default()))
+                .map(|r| (r.metrics_enabled.then(|| r.metric_name.clone()), Default::default()))
                 .collect(),
         }
     }
@@ -168,12 +169,12 @@ pub struct RuleCounters {
     vec: IntCounterVec,
     web_acl: Box<str>,
     acl: [IntCounter; 5],
-    rules: Box<[(Box<str>, [OnceLock<IntCounter>; 5])]>,
+    rules: Box<[(Option<Box<str>>, [OnceLock<IntCounter>; 5])]>,
 }
 
 impl RuleCounters {
     fn rule(&self, id: u32, kind: ActionKind) {
-        let Some((name, slots)) = self.rules.get(id as usize) else {
+        let Some((Some(name), slots)) = self.rules.get(id as usize) else {
             return;
         };
         slots[action_index(kind)]
@@ -200,5 +201,36 @@ impl RuleCounters {
         for m in v.matched.iter().chain(v.group_matches.iter()) {
             self.rule(m.rule, m.action);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::{build, BuildOptions, SearchStringEncoding};
+    use crate::eval::{evaluate, Scratch};
+    use crate::inspect::Request;
+    use crate::load::{Document, Resources};
+    use serde_json::json;
+
+    #[test]
+    fn only_rules_with_cloudwatch_metrics_enabled_get_series() {
+        let rule = |name: &str, prio: i64, metrics: bool| {
+            json!({"Name": name, "Priority": prio, "Action": {"Count": {}},
+                   "Statement": {"ByteMatchStatement": {"SearchString": "/", "FieldToMatch": {"UriPath": {}}, "TextTransformations": [{"Priority": 0, "Type": "NONE"}], "PositionalConstraint": "STARTS_WITH"}},
+                   "VisibilityConfig": {"SampledRequestsEnabled": false, "CloudWatchMetricsEnabled": metrics, "MetricName": format!("{name}-metric")}})
+        };
+        let acl = json!({"Name": "m", "DefaultAction": {"Allow": {}}, "Rules": [rule("on", 0, true), rule("off", 1, false)],
+                         "VisibilityConfig": {"SampledRequestsEnabled": false, "CloudWatchMetricsEnabled": true, "MetricName": "m-acl"}});
+        let doc = Document { file: "t".into(), base: String::new(), value: acl };
+        let acl = build(&doc, &Resources::default(), &BuildOptions { search_string: SearchStringEncoding::Text, ..Default::default() }).unwrap();
+        let metrics = Metrics::new();
+        let counters = metrics.rule_counters(&acl, &acl.visibility().metric_name);
+        let mut scratch = Scratch::new();
+        counters.count(evaluate(&acl, &Request::get(b"/x"), &mut scratch));
+        let text = String::from_utf8(metrics.render()).unwrap();
+        assert!(text.contains("on-metric"), "{text}");
+        assert!(!text.contains("off-metric"), "a rule with CloudWatchMetricsEnabled false has no series: {text}");
+        assert!(text.contains("m-acl"), "{text}");
     }
 }

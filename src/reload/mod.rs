@@ -198,24 +198,6 @@ fn build_snapshot(
     let Some(doc) = doc else {
         return Err(diags.into_vec());
     };
-    let metric_name: Box<str> = doc
-        .value
-        .get("VisibilityConfig")
-        .and_then(|v| v.get("MetricName"))
-        .and_then(|m| m.as_str())
-        .unwrap_or_else(|| {
-            doc.value
-                .get("Name")
-                .and_then(|n| n.as_str())
-                .unwrap_or("webacl")
-        })
-        .into();
-    let sampled = doc
-        .value
-        .get("VisibilityConfig")
-        .and_then(|v| v.get("SampledRequestsEnabled"))
-        .and_then(|b| b.as_bool())
-        .unwrap_or(false);
     let acl = match build(&doc, &res, opts) {
         Ok(acl) if diags.is_empty() => acl,
         Ok(_) => return Err(diags.into_vec()),
@@ -225,6 +207,8 @@ fn build_snapshot(
             return Err(all);
         }
     };
+    let metric_name = acl.visibility().metric_name.clone();
+    let sampled = acl.visibility().sampled;
     let counters = metrics.rule_counters(&acl, &metric_name);
     Ok(Snapshot {
         acl,

@@ -497,6 +497,11 @@ impl<'a> Lowerer<'a> {
             uses_body: self.uses_body,
             capacity: wcu,
             declared_capacity: acl.capacity.and_then(|c| u64::try_from(c).ok()),
+            visibility: super::Visibility {
+                metric_name: acl.visibility_config.metric_name.as_str().into(),
+                sampled: acl.visibility_config.sampled_requests_enabled,
+                metrics_enabled: acl.visibility_config.cloud_watch_metrics_enabled,
+            },
         })
     }
 
@@ -735,6 +740,7 @@ impl<'a> Lowerer<'a> {
             priority: rule.priority,
             metric_name: rule.visibility_config.metric_name.as_str().into(),
             sampled: rule.visibility_config.sampled_requests_enabled,
+            metrics_enabled: rule.visibility_config.cloud_watch_metrics_enabled,
             body,
             labels,
             action,
