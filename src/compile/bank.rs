@@ -101,6 +101,10 @@ impl RegexBank {
             .configure(
                 meta::Config::new()
                     .match_kind(regex_automata::MatchKind::All)
+                    // We match bytes, not UTF-8 text: with the default, an empty-matching pattern
+                    // (`^`) in the bank hid other patterns' matches before a byte >= 0x80 (found
+                    // by the `matchers` fuzz target; see `regression_fuzz` below).
+                    .utf8_empty(false)
                     .nfa_size_limit(Some(MAX_REGEX_COMPILED_BYTES))
                     .onepass_size_limit(Some(MAX_REGEX_COMPILED_BYTES))
                     .dfa_size_limit(Some(MAX_REGEX_COMPILED_BYTES))
@@ -185,5 +189,23 @@ mod tests {
         assert_eq!((bits.get(0), bits.get(1), bits.get(2)), (true, true, false));
         bank.scan(b"\xffxyz", &mut cache, &mut bits);
         assert!(bits.get(2));
+    }
+}
+
+#[cfg(test)]
+mod regression_fuzz {
+    use super::*;
+
+    /// Found by the `matchers` fuzz target: with an empty-matching pattern (`^`) in the same bank,
+    /// `N` at the start of the value was reported missing.
+    #[test]
+    fn empty_matching_pattern_does_not_hide_others() {
+        let bank = RegexBank::new(&[("^".into(), 0), ("N".into(), 1)]).unwrap();
+        let mut cache = bank.new_cache();
+        let mut bits = Bits::default();
+        bits.reset(2);
+        bank.scan(b"N\xa6\\\x17H\x02\x00D\x00\x00", &mut cache, &mut bits);
+        assert!(bits.get(0), "^ matches every value");
+        assert!(bits.get(1), "N is at the start of the value");
     }
 }
