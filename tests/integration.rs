@@ -37,20 +37,47 @@ fn starter_acl_allows_and_blocks() {
     let r = c.get(p.url("/hello?name=world")).send().unwrap();
     assert_eq!(r.status(), 200);
     let seen = up.last("/hello").unwrap();
-    assert_eq!((seen.method.as_str(), seen.target.as_str()), ("GET", "/hello?name=world"));
+    assert_eq!(
+        (seen.method.as_str(), seen.target.as_str()),
+        ("GET", "/hello?name=world")
+    );
 
     let r = c.get(p.url("/?file=../../etc/passwd")).send().unwrap();
     assert_eq!(r.status(), 403);
     assert!(r.text().unwrap().contains("403 Forbidden"));
-    let r = c.get(p.url("/q?id=1%27%20OR%20%271%27%3D%271")).send().unwrap();
-    assert_eq!(r.status(), 403, "SQL injection in a query argument is blocked");
-    let r = c.get(p.url("/q?x=%3Cscript%3Ealert(1)%3C/script%3E")).send().unwrap();
+    let r = c
+        .get(p.url("/q?id=1%27%20OR%20%271%27%3D%271"))
+        .send()
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        403,
+        "SQL injection in a query argument is blocked"
+    );
+    let r = c
+        .get(p.url("/q?x=%3Cscript%3Ealert(1)%3C/script%3E"))
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 403, "XSS in a query argument is blocked");
-    let r = c.get(p.url("/scan")).header("user-agent", "sqlmap/1.7").send().unwrap();
+    let r = c
+        .get(p.url("/scan"))
+        .header("user-agent", "sqlmap/1.7")
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 403);
     assert_eq!(r.headers()["content-type"], "application/json");
-    assert_eq!(r.text().unwrap(), r#"{"error":"blocked","reason":"automated scanner"}"#);
-    assert!(up.requests().iter().all(|s| !s.target.contains("etc/passwd") && s.target != "/scan" && !s.target.starts_with("/q")), "blocked requests never reach the upstream");
+    assert_eq!(
+        r.text().unwrap(),
+        r#"{"error":"blocked","reason":"automated scanner"}"#
+    );
+    assert!(
+        up.requests()
+            .iter()
+            .all(|s| !s.target.contains("etc/passwd")
+                && s.target != "/scan"
+                && !s.target.starts_with("/q")),
+        "blocked requests never reach the upstream"
+    );
 
     // Still served after the blocks (same client, kept-alive connections).
     assert_eq!(c.get(p.url("/again")).send().unwrap().status(), 200);
@@ -61,13 +88,28 @@ fn starter_acl_allows_and_blocks() {
 #[test]
 fn embedded_defaults_echo_upstream_and_banner() {
     let p = Proxy::start("echo", &[]);
-    let body: Value = client().get(p.url("/hello")).send().unwrap().json().unwrap();
+    let body: Value = client()
+        .get(p.url("/hello"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
     assert_eq!(body["target"], "/hello");
     assert_eq!(body["method"], "GET");
     let err = p.stderr();
-    assert!(err.contains(&format!("curl -i http://127.0.0.1:{}/hello", p.port)), "{err}");
+    assert!(
+        err.contains(&format!("curl -i http://127.0.0.1:{}/hello", p.port)),
+        "{err}"
+    );
     assert!(err.contains("etc/passwd"), "{err}");
-    assert_eq!(client().get(p.url("/?file=../../etc/passwd")).send().unwrap().status(), 403);
+    assert_eq!(
+        client()
+            .get(p.url("/?file=../../etc/passwd"))
+            .send()
+            .unwrap()
+            .status(),
+        403
+    );
 }
 
 /// Block with a CustomResponse: its code, its headers (not prefixed) and its body with the
@@ -121,7 +163,11 @@ fn inserted_headers_reach_the_upstream() {
     );
     let path = acl_file(&dir, "acl.json", &acl);
     let p = Proxy::start("insert", &["--web-acl", &path, "--upstream", &up.url()]);
-    let r = client().get(p.url("/api/v1")).header("x-amzn-waf-tag", "forged-by-client").send().unwrap();
+    let r = client()
+        .get(p.url("/api/v1"))
+        .header("x-amzn-waf-tag", "forged-by-client")
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 200);
     let seen = up.last("/api/v1").unwrap();
     assert_eq!(seen.header_values("x-amzn-waf-tag"), vec!["api"]);
@@ -131,7 +177,10 @@ fn inserted_headers_reach_the_upstream() {
     assert!(other.header_values("x-amzn-waf-tag").is_empty());
     assert_eq!(other.header_values("x-amzn-waf-seen"), vec!["yes"]);
     let recs = p.log_records(2);
-    assert_eq!(recs[0]["requestHeadersInserted"], json!([{ "name": "x-amzn-waf-tag", "value": "api" }, { "name": "x-amzn-waf-seen", "value": "yes" }]));
+    assert_eq!(
+        recs[0]["requestHeadersInserted"],
+        json!([{ "name": "x-amzn-waf-tag", "value": "api" }, { "name": "x-amzn-waf-seen", "value": "yes" }])
+    );
 }
 
 /// Captcha answers 405 and Challenge 202, each with `x-amzn-waf-action`, an interstitial page
@@ -143,8 +192,18 @@ fn captcha_and_challenge() {
     let acl = web_acl(
         "token",
         vec![
-            rule("NeedCaptcha", 0, byte_match("/captcha", uri(), "STARTS_WITH", "NONE"), json!({ "Captcha": {} })),
-            rule("NeedChallenge", 1, byte_match("/challenge", uri(), "STARTS_WITH", "NONE"), json!({ "Challenge": {} })),
+            rule(
+                "NeedCaptcha",
+                0,
+                byte_match("/captcha", uri(), "STARTS_WITH", "NONE"),
+                json!({ "Captcha": {} }),
+            ),
+            rule(
+                "NeedChallenge",
+                1,
+                byte_match("/challenge", uri(), "STARTS_WITH", "NONE"),
+                json!({ "Challenge": {} }),
+            ),
         ],
         allow(),
         Value::Null,
@@ -156,7 +215,11 @@ fn captcha_and_challenge() {
     assert_eq!(r.status(), 405);
     assert_eq!(r.headers()["x-amzn-waf-action"], "captcha");
     assert_eq!(r.text().unwrap(), "");
-    let r = c.get(p.url("/challenge")).header("accept", "text/html,application/xhtml+xml").send().unwrap();
+    let r = c
+        .get(p.url("/challenge"))
+        .header("accept", "text/html,application/xhtml+xml")
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 202);
     assert_eq!(r.headers()["x-amzn-waf-action"], "challenge");
     assert_eq!(r.headers()["content-type"], "text/html");
@@ -175,7 +238,17 @@ fn body_acl() -> Value {
     web_acl(
         "body",
         vec![
-            rule("EvilBody", 0, byte_match("evil", json!({ "Body": { "OversizeHandling": "CONTINUE" } }), "CONTAINS", "NONE"), block()),
+            rule(
+                "EvilBody",
+                0,
+                byte_match(
+                    "evil",
+                    json!({ "Body": { "OversizeHandling": "CONTINUE" } }),
+                    "CONTAINS",
+                    "NONE",
+                ),
+                block(),
+            ),
             rule(
                 "LimitedOversize",
                 1,
@@ -200,7 +273,11 @@ fn body_window_and_oversize_handling() {
     let path = acl_file(&dir, "acl.json", &body_acl());
     let p = Proxy::start("window", &["--web-acl", &path, "--upstream", &up.url()]);
     let c = client();
-    let r = c.post(p.url("/early")).body(format!("{}evil", "a".repeat(100))).send().unwrap();
+    let r = c
+        .post(p.url("/early"))
+        .body(format!("{}evil", "a".repeat(100)))
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 403);
     assert!(up.last("/early").is_none());
 
@@ -211,14 +288,34 @@ fn body_window_and_oversize_handling() {
     assert_eq!(r.status(), 200, "a match past the 8 KB window is not seen");
     assert_eq!(up.last("/late").unwrap().body, late);
 
-    assert_eq!(c.post(p.url("/limited/small")).body(vec![b'x'; 8192]).send().unwrap().status(), 200);
-    assert_eq!(c.post(p.url("/limited/big")).body(vec![b'x'; 8193]).send().unwrap().status(), 403);
+    assert_eq!(
+        c.post(p.url("/limited/small"))
+            .body(vec![b'x'; 8192])
+            .send()
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        c.post(p.url("/limited/big"))
+            .body(vec![b'x'; 8193])
+            .send()
+            .unwrap()
+            .status(),
+        403
+    );
 
     let recs = p.log_records(4);
-    let late_rec = recs.iter().find(|r| r["httpRequest"]["uri"] == "/late").unwrap();
+    let late_rec = recs
+        .iter()
+        .find(|r| r["httpRequest"]["uri"] == "/late")
+        .unwrap();
     assert_eq!(late_rec["requestBodySize"], late.len());
     assert_eq!(late_rec["requestBodySizeInspectedByWAF"], 8192);
-    let big = recs.iter().find(|r| r["httpRequest"]["uri"] == "/limited/big").unwrap();
+    let big = recs
+        .iter()
+        .find(|r| r["httpRequest"]["uri"] == "/limited/big")
+        .unwrap();
     assert_eq!(big["terminatingRuleId"], "LimitedOversize");
     assert_eq!(big["oversizeFields"], json!(["REQUEST_BODY"]));
 }
@@ -252,14 +349,32 @@ fn bodies_reach_the_upstream_byte_for_byte() {
     let up = Upstream::start();
     let dir = temp_dir("bytes");
     let body_path = acl_file(&dir, "body.json", &body_acl());
-    let inspecting = Proxy::start("bytes-inspect", &["--web-acl", &body_path, "--upstream", &up.url()]);
+    let inspecting = Proxy::start(
+        "bytes-inspect",
+        &["--web-acl", &body_path, "--upstream", &up.url()],
+    );
     // An ACL whose only rule inspects the path, so the body is never read (the starter ACL reads it:
     // CommonRuleSet's SizeRestrictions_BODY blocks bodies over 8 KB, as AWS's does).
-    let path_only = web_acl("path-only", vec![rule("Admin", 0, byte_match("/admin", json!({ "UriPath": {} }), "STARTS_WITH", "NONE"), block())], json!({ "Allow": {} }), json!(null));
+    let path_only = web_acl(
+        "path-only",
+        vec![rule(
+            "Admin",
+            0,
+            byte_match("/admin", json!({ "UriPath": {} }), "STARTS_WITH", "NONE"),
+            block(),
+        )],
+        json!({ "Allow": {} }),
+        json!(null),
+    );
     let pass_path = acl_file(&dir, "pass.json", &path_only);
-    let passthrough = Proxy::start("bytes-pass", &["--web-acl", &pass_path, "--upstream", &up.url()]);
+    let passthrough = Proxy::start(
+        "bytes-pass",
+        &["--web-acl", &pass_path, "--upstream", &up.url()],
+    );
     let c = client();
-    let sizes = [0usize, 1, 8191, 8192, 8193, 60_000, 65_536, 66_000, 70_000, 140_000, 1_000_000];
+    let sizes = [
+        0usize, 1, 8191, 8192, 8193, 60_000, 65_536, 66_000, 70_000, 140_000, 1_000_000,
+    ];
     for (name, p) in [("inspect", &inspecting), ("pass", &passthrough)] {
         for &n in &sizes {
             let data = pattern(n);
@@ -267,20 +382,44 @@ fn bodies_reach_the_upstream_byte_for_byte() {
             let r = c.post(p.url(&target)).body(data.clone()).send().unwrap();
             assert_eq!(r.status(), 200, "{target}");
             let got: Value = r.json().unwrap();
-            assert_eq!(got["sha256"], sha256(&data), "{target}: upstream got {} bytes", got["len"]);
+            assert_eq!(
+                got["sha256"],
+                sha256(&data),
+                "{target}: upstream got {} bytes",
+                got["len"]
+            );
             let seen = up.last(&target).unwrap();
             assert_eq!(seen.body.len(), n);
         }
-        for &(n, step) in &[(0usize, 1000usize), (5000, 700), (66_000, 16_384), (70_000, 3000), (200_000, 65_536), (1_000_000, 10_000)] {
+        for &(n, step) in &[
+            (0usize, 1000usize),
+            (5000, 700),
+            (66_000, 16_384),
+            (70_000, 3000),
+            (200_000, 65_536),
+            (1_000_000, 10_000),
+        ] {
             let data = pattern(n);
             let target = format!("/chunked/{name}/{n}");
-            let body = reqwest::blocking::Body::new(Trickle { data: data.clone(), pos: 0, step });
+            let body = reqwest::blocking::Body::new(Trickle {
+                data: data.clone(),
+                pos: 0,
+                step,
+            });
             let r = c.post(p.url(&target)).body(body).send().unwrap();
             assert_eq!(r.status(), 200, "{target}");
             let got: Value = r.json().unwrap();
-            assert_eq!(got["sha256"], sha256(&data), "{target}: upstream got {} bytes", got["len"]);
+            assert_eq!(
+                got["sha256"],
+                sha256(&data),
+                "{target}: upstream got {} bytes",
+                got["len"]
+            );
             if n > 0 && name == "pass" {
-                assert!(up.last(&target).unwrap().chunked, "{target}: a chunked body is streamed on as chunked");
+                assert!(
+                    up.last(&target).unwrap().chunked,
+                    "{target}: a chunked body is streamed on as chunked"
+                );
             }
         }
     }
@@ -316,35 +455,79 @@ fn bodies_split_across_the_replay_buffer() {
 #[test]
 fn log_records_are_written_with_aws_keys() {
     let up = Upstream::start();
-    let p = Proxy::start("logs", &["--upstream", &up.url(), "--source-id", "123456789012-app/test/abc"]);
+    let p = Proxy::start(
+        "logs",
+        &[
+            "--upstream",
+            &up.url(),
+            "--source-id",
+            "123456789012-app/test/abc",
+        ],
+    );
     // Title-case header names on the wire, so the log can show that their case is kept.
-    let c = reqwest::blocking::Client::builder().http1_title_case_headers().build().unwrap();
-    c.get(p.url("/a?x=1")).header("X-Custom", "v").send().unwrap();
+    let c = reqwest::blocking::Client::builder()
+        .http1_title_case_headers()
+        .build()
+        .unwrap();
+    c.get(p.url("/a?x=1"))
+        .header("X-Custom", "v")
+        .send()
+        .unwrap();
     c.get(p.url("/?file=../../etc/passwd")).send().unwrap();
     c.post(p.url("/b")).body("hello").send().unwrap();
     let recs = p.log_records(3);
     assert_eq!(recs.len(), 3);
     for r in &recs {
         for key in [
-            "timestamp", "formatVersion", "webaclId", "terminatingRuleId", "terminatingRuleType", "action", "terminatingRuleMatchDetails", "httpSourceName",
-            "httpSourceId", "ruleGroupList", "rateBasedRuleList", "nonTerminatingMatchingRules", "requestHeadersInserted", "responseCodeSent", "httpRequest",
+            "timestamp",
+            "formatVersion",
+            "webaclId",
+            "terminatingRuleId",
+            "terminatingRuleType",
+            "action",
+            "terminatingRuleMatchDetails",
+            "httpSourceName",
+            "httpSourceId",
+            "ruleGroupList",
+            "rateBasedRuleList",
+            "nonTerminatingMatchingRules",
+            "requestHeadersInserted",
+            "responseCodeSent",
+            "httpRequest",
         ] {
             assert!(r.get(key).is_some(), "missing {key} in {r}");
         }
         assert_eq!(r["httpSourceName"], "ALB");
         assert_eq!(r["httpSourceId"], "123456789012-app/test/abc");
         assert_eq!(r["httpRequest"]["clientIp"], "127.0.0.1");
-        assert!(r["httpRequest"]["requestId"].as_str().unwrap().starts_with("1-"));
+        assert!(r["httpRequest"]["requestId"]
+            .as_str()
+            .unwrap()
+            .starts_with("1-"));
     }
-    let ids: std::collections::HashSet<_> = recs.iter().map(|r| r["httpRequest"]["requestId"].as_str().unwrap().to_string()).collect();
+    let ids: std::collections::HashSet<_> = recs
+        .iter()
+        .map(|r| r["httpRequest"]["requestId"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(ids.len(), 3, "request ids are unique");
     assert_eq!(recs[0]["action"], "ALLOW");
     assert_eq!(recs[0]["httpRequest"]["uri"], "/a");
     assert_eq!(recs[0]["httpRequest"]["args"], "x=1");
-    assert!(recs[0]["httpRequest"]["headers"].as_array().unwrap().iter().any(|h| h["name"] == "X-Custom" && h["value"] == "v"), "original header case kept");
+    assert!(
+        recs[0]["httpRequest"]["headers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["name"] == "X-Custom" && h["value"] == "v"),
+        "original header case kept"
+    );
     assert_eq!(recs[1]["action"], "BLOCK");
     assert_eq!(recs[1]["terminatingRuleId"], "BlockPathTraversal");
-    assert_eq!(recs[1]["responseCodeSent"], Value::Null, "a plain 403 logs null, as AWS does");
+    assert_eq!(
+        recs[1]["responseCodeSent"],
+        Value::Null,
+        "a plain 403 logs null, as AWS does"
+    );
     assert_eq!(recs[2]["requestBodySize"], 5);
 }
 
@@ -364,20 +547,51 @@ fn logging_configuration_filters_and_redacts() {
             "LoggingFilter": {"DefaultBehavior": "DROP", "Filters": [
                 {"Behavior": "KEEP", "Requirement": "MEETS_ANY", "Conditions": [{"ActionCondition": {"Action": "BLOCK"}}]}]}}}),
     );
-    let p = Proxy::start("logging-config", &["--upstream", &up.url(), "--logging-config", cfg.to_str().unwrap()]);
+    let p = Proxy::start(
+        "logging-config",
+        &[
+            "--upstream",
+            &up.url(),
+            "--logging-config",
+            cfg.to_str().unwrap(),
+        ],
+    );
     let c = client();
-    c.get(p.url("/allowed")).header("Authorization", "Bearer secret").send().unwrap();
-    c.get(p.url("/private/?file=../../etc/passwd")).header("Authorization", "Bearer secret").send().unwrap();
+    c.get(p.url("/allowed"))
+        .header("Authorization", "Bearer secret")
+        .send()
+        .unwrap();
+    c.get(p.url("/private/?file=../../etc/passwd"))
+        .header("Authorization", "Bearer secret")
+        .send()
+        .unwrap();
     c.get(p.url("/allowed-too")).send().unwrap();
     c.get(p.url("/?file=../../etc/shadow")).send().unwrap();
     let recs = p.log_records(2);
-    assert_eq!(recs.len(), 2, "only the two blocked requests are kept: {recs:?}");
+    assert_eq!(
+        recs.len(),
+        2,
+        "only the two blocked requests are kept: {recs:?}"
+    );
     assert!(recs.iter().all(|r| r["action"] == "BLOCK"));
     assert_eq!(recs[0]["httpRequest"]["uri"], "REDACTED");
-    let auth: Vec<&Value> = recs[0]["httpRequest"]["headers"].as_array().unwrap().iter().filter(|h| h["name"].as_str().unwrap().eq_ignore_ascii_case("authorization")).collect();
+    let auth: Vec<&Value> = recs[0]["httpRequest"]["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| {
+            h["name"]
+                .as_str()
+                .unwrap()
+                .eq_ignore_ascii_case("authorization")
+        })
+        .collect();
     assert_eq!(auth.len(), 1);
     assert_eq!(auth[0]["value"], "REDACTED");
-    assert_eq!(recs[1]["httpRequest"]["args"], "file=../../etc/shadow", "QueryString was not asked to be redacted");
+    assert_eq!(
+        recs[1]["httpRequest"]["args"], "file=../../etc/shadow",
+        "QueryString was not asked to be redacted"
+    );
 }
 
 /// A logging configuration with a problem stops start-up with its JSON pointer.
@@ -386,10 +600,17 @@ fn invalid_logging_configuration_stops_startup() {
     let dir = temp_dir("logging-config-bad");
     let cfg = dir.join("logging.json");
     std::fs::write(&cfg, r#"{"RedactedFields": [{"Body": {}}]}"#).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_webacl")).args(["serve", "--logging-config", cfg.to_str().unwrap()]).output().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_webacl"))
+        .args(["serve", "--logging-config", cfg.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("/RedactedFields/0/Body") && err.contains("only UriPath, QueryString, SingleHeader and Method"), "{err}");
+    assert!(
+        err.contains("/RedactedFields/0/Body")
+            && err.contains("only UriPath, QueryString, SingleHeader and Method"),
+        "{err}"
+    );
 }
 
 /// TLS termination: HTTP/2 is negotiated by ALPN, the ACL applies as in cleartext, and the log
@@ -398,32 +619,74 @@ fn invalid_logging_configuration_stops_startup() {
 fn tls_terminates_with_http2() {
     let up = Upstream::start();
     let dir = temp_dir("tls");
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
+    let cert =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+            .unwrap();
     let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
     std::fs::write(&cert_path, cert.cert.pem()).unwrap();
     std::fs::write(&key_path, cert.key_pair.serialize_pem()).unwrap();
-    let p = Proxy::start("tls", &["--upstream", &up.url(), "--tls-cert", cert_path.to_str().unwrap(), "--tls-key", key_path.to_str().unwrap()]);
-    let c = reqwest::blocking::Client::builder().danger_accept_invalid_certs(true).build().unwrap();
+    let p = Proxy::start(
+        "tls",
+        &[
+            "--upstream",
+            &up.url(),
+            "--tls-cert",
+            cert_path.to_str().unwrap(),
+            "--tls-key",
+            key_path.to_str().unwrap(),
+        ],
+    );
+    let c = reqwest::blocking::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .build()
+        .unwrap();
     let https = |path: &str| p.url(path).replacen("http://", "https://", 1);
-    let ok = c.get(https("/hello")).header("User-Agent", "test").send().unwrap();
+    let ok = c
+        .get(https("/hello"))
+        .header("User-Agent", "test")
+        .send()
+        .unwrap();
     assert_eq!(ok.status(), 200);
-    assert_eq!(ok.version(), reqwest::Version::HTTP_2, "ALPN should negotiate h2");
-    let blocked = c.get(https("/?file=../../etc/passwd")).header("User-Agent", "test").send().unwrap();
+    assert_eq!(
+        ok.version(),
+        reqwest::Version::HTTP_2,
+        "ALPN should negotiate h2"
+    );
+    let blocked = c
+        .get(https("/?file=../../etc/passwd"))
+        .header("User-Agent", "test")
+        .send()
+        .unwrap();
     assert_eq!(blocked.status(), 403);
     let recs = p.log_records(2);
     assert_eq!(recs[0]["action"], "ALLOW");
     assert_eq!(recs[0]["httpRequest"]["httpVersion"], "HTTP/2.0");
     assert_eq!(recs[0]["httpRequest"]["scheme"], "https");
     assert_eq!(recs[1]["action"], "BLOCK");
-    assert!(up.last("/hello").is_some(), "the allowed request reached the upstream");
+    assert!(
+        up.last("/hello").is_some(),
+        "the allowed request reached the upstream"
+    );
 }
 
 /// `--client-ip-header` takes the client address from a forwarding header.
 #[test]
 fn client_ip_header() {
     let up = Upstream::start();
-    let p = Proxy::start("xff", &["--upstream", &up.url(), "--client-ip-header", "X-Forwarded-For"]);
-    client().get(p.url("/")).header("x-forwarded-for", "203.0.113.9, 10.0.0.1").send().unwrap();
+    let p = Proxy::start(
+        "xff",
+        &[
+            "--upstream",
+            &up.url(),
+            "--client-ip-header",
+            "X-Forwarded-For",
+        ],
+    );
+    client()
+        .get(p.url("/"))
+        .header("x-forwarded-for", "203.0.113.9, 10.0.0.1")
+        .send()
+        .unwrap();
     client().get(p.url("/")).send().unwrap();
     let recs = p.log_records(2);
     assert_eq!(recs[0]["httpRequest"]["clientIp"], "203.0.113.9");
@@ -443,13 +706,31 @@ fn metrics_are_exposed() {
     c.get(p.url("/")).header("user-agent", "").send().unwrap();
     let m = p.metrics();
     let has = |line: &str| m.lines().any(|l| l == line);
-    assert!(has(r#"webacl_rule_requests_total{action="BlockedRequests",rule="BlockPathTraversal",web_acl="webacl-starter"} 2"#), "{m}");
-    assert!(has(r#"webacl_web_acl_requests_total{action="BlockedRequests",web_acl="webacl-starter"} 2"#), "{m}");
-    assert!(has(r#"webacl_web_acl_requests_total{action="AllowedRequests",web_acl="webacl-starter"} 2"#), "{m}");
+    assert!(
+        has(
+            r#"webacl_rule_requests_total{action="BlockedRequests",rule="BlockPathTraversal",web_acl="webacl-starter"} 2"#
+        ),
+        "{m}"
+    );
+    assert!(
+        has(
+            r#"webacl_web_acl_requests_total{action="BlockedRequests",web_acl="webacl-starter"} 2"#
+        ),
+        "{m}"
+    );
+    assert!(
+        has(
+            r#"webacl_web_acl_requests_total{action="AllowedRequests",web_acl="webacl-starter"} 2"#
+        ),
+        "{m}"
+    );
     assert!(m.contains("webacl_evaluation_seconds_count 4"), "{m}");
     assert!(m.contains(r#"webacl_reloads_total{result="failure"} 0"#));
     assert!(m.contains("webacl_log_records_dropped_total 0"));
-    assert!(!m.contains("etc/passwd") && !m.contains("/ok"), "no label comes from a request");
+    assert!(
+        !m.contains("etc/passwd") && !m.contains("/ok"),
+        "no label comes from a request"
+    );
     let h: Value = c.get(p.admin("/healthz")).send().unwrap().json().unwrap();
     assert_eq!(h["status"], "ok");
 }
@@ -460,8 +741,16 @@ fn sampled_requests() {
     let up = Upstream::start();
     let p = Proxy::start("sampled", &["--upstream", &up.url()]);
     let c = client();
-    c.get(p.url("/?file=../../etc/passwd")).header("user-agent", "probe/1").send().unwrap();
-    let s: Value = c.get(p.admin("/sampled-requests?rule-metric-name=BlockPathTraversal")).send().unwrap().json().unwrap();
+    c.get(p.url("/?file=../../etc/passwd"))
+        .header("user-agent", "probe/1")
+        .send()
+        .unwrap();
+    let s: Value = c
+        .get(p.admin("/sampled-requests?rule-metric-name=BlockPathTraversal"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
     assert_eq!(s["PopulationSize"], 1);
     let sample = &s["SampledRequests"][0];
     assert_eq!(sample["Action"], "BLOCK");
@@ -469,14 +758,36 @@ fn sampled_requests() {
     assert_eq!(sample["Request"]["URI"], "/?file=../../etc/passwd");
     assert_eq!(sample["Request"]["Method"], "GET");
     assert_eq!(sample["Request"]["ClientIP"], "127.0.0.1");
-    assert!(sample["Request"]["Headers"].as_array().unwrap().iter().any(|h| h["Name"] == "user-agent" && h["Value"] == "probe/1"));
-    assert!(s["TimeWindow"]["StartTime"].as_f64().unwrap() < s["TimeWindow"]["EndTime"].as_f64().unwrap());
-    let none: Value = c.get(p.admin("/sampled-requests?rule-metric-name=BlockXssQueryArguments")).send().unwrap().json().unwrap();
+    assert!(sample["Request"]["Headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h["Name"] == "user-agent" && h["Value"] == "probe/1"));
+    assert!(
+        s["TimeWindow"]["StartTime"].as_f64().unwrap()
+            < s["TimeWindow"]["EndTime"].as_f64().unwrap()
+    );
+    let none: Value = c
+        .get(p.admin("/sampled-requests?rule-metric-name=BlockXssQueryArguments"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
     assert_eq!(none["SampledRequests"], json!([]));
 }
 
 fn blocking_acl(blocked_prefix: &str) -> Value {
-    web_acl("reload", vec![rule("BlockPrefix", 0, byte_match(blocked_prefix, uri(), "STARTS_WITH", "NONE"), block())], allow(), Value::Null)
+    web_acl(
+        "reload",
+        vec![rule(
+            "BlockPrefix",
+            0,
+            byte_match(blocked_prefix, uri(), "STARTS_WITH", "NONE"),
+            block(),
+        )],
+        allow(),
+        Value::Null,
+    )
 }
 
 /// POST /reload swaps a valid ACL in; an invalid one is rejected with its diagnostics, the old
@@ -486,7 +797,10 @@ fn reload_valid_swaps_invalid_keeps_the_old_acl() {
     let up = Upstream::start();
     let dir = temp_dir("reload");
     let path = acl_file(&dir, "acl.json", &blocking_acl("/a"));
-    let p = Proxy::start("reload", &["--web-acl", &path, "--upstream", &up.url(), "--watch=false"]);
+    let p = Proxy::start(
+        "reload",
+        &["--web-acl", &path, "--upstream", &up.url(), "--watch=false"],
+    );
     let c = client();
     assert_eq!(c.get(p.url("/a")).send().unwrap().status(), 403);
     assert_eq!(c.get(p.url("/b")).send().unwrap().status(), 200);
@@ -499,25 +813,51 @@ fn reload_valid_swaps_invalid_keeps_the_old_acl() {
     assert_eq!(c.get(p.url("/b")).send().unwrap().status(), 403);
 
     let mut bad = blocking_acl("/c");
-    bad["WebACL"]["Rules"][0]["Statement"]["ByteMatchStatement"]["PositionalConstraint"] = json!("START_WITH");
+    bad["WebACL"]["Rules"][0]["Statement"]["ByteMatchStatement"]["PositionalConstraint"] =
+        json!("START_WITH");
     write_json(std::path::Path::new(&path), &bad);
     let r = c.post(p.admin("/reload")).send().unwrap();
     assert_eq!(r.status(), 422);
     let v: Value = r.json().unwrap();
     assert_eq!(v["result"], "rejected");
-    assert!(v["diagnostics"][0].as_str().unwrap().contains("PositionalConstraint"), "{v}");
-    assert_eq!(c.get(p.url("/b")).send().unwrap().status(), 403, "the old ACL keeps serving");
+    assert!(
+        v["diagnostics"][0]
+            .as_str()
+            .unwrap()
+            .contains("PositionalConstraint"),
+        "{v}"
+    );
+    assert_eq!(
+        c.get(p.url("/b")).send().unwrap().status(),
+        403,
+        "the old ACL keeps serving"
+    );
     assert_eq!(c.get(p.url("/c")).send().unwrap().status(), 200);
     let m = p.metrics();
-    assert!(m.contains(r#"webacl_reloads_total{result="failure"} 1"#), "{m}");
-    assert!(m.contains(r#"webacl_reloads_total{result="success"} 1"#), "{m}");
-    assert!(p.stderr().contains("reload rejected"), "diagnostics are logged");
+    assert!(
+        m.contains(r#"webacl_reloads_total{result="failure"} 1"#),
+        "{m}"
+    );
+    assert!(
+        m.contains(r#"webacl_reloads_total{result="success"} 1"#),
+        "{m}"
+    );
+    assert!(
+        p.stderr().contains("reload rejected"),
+        "diagnostics are logged"
+    );
 
     // SIGHUP.
     write_json(std::path::Path::new(&path), &blocking_acl("/d"));
-    let status = std::process::Command::new("kill").args(["-HUP", &p.pid().to_string()]).status().unwrap();
+    let status = std::process::Command::new("kill")
+        .args(["-HUP", &p.pid().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
-    wait_until(|| c.get(p.url("/d")).send().unwrap().status() == 403, "SIGHUP reload");
+    wait_until(
+        || c.get(p.url("/d")).send().unwrap().status() == 403,
+        "SIGHUP reload",
+    );
 }
 
 /// With --watch (the default), editing the ACL file is enough.
@@ -530,8 +870,24 @@ fn reload_on_file_change() {
     let c = client();
     assert_eq!(c.get(p.url("/e")).send().unwrap().status(), 200);
     std::thread::sleep(Duration::from_millis(50));
-    write_json(std::path::Path::new(&path), &web_acl("reload", vec![rule("BlockE", 0, byte_match("/e", uri(), "STARTS_WITH", "NONE"), block())], allow(), Value::Null));
-    wait_until(|| c.get(p.url("/e")).send().unwrap().status() == 403, "file-change reload");
+    write_json(
+        std::path::Path::new(&path),
+        &web_acl(
+            "reload",
+            vec![rule(
+                "BlockE",
+                0,
+                byte_match("/e", uri(), "STARTS_WITH", "NONE"),
+                block(),
+            )],
+            allow(),
+            Value::Null,
+        ),
+    );
+    wait_until(
+        || c.get(p.url("/e")).send().unwrap().status() == 403,
+        "file-change reload",
+    );
 }
 
 fn wait_until(mut f: impl FnMut() -> bool, what: &str) {
@@ -548,7 +904,10 @@ fn reload_under_load_fails_no_request() {
     let up = Upstream::start();
     let dir = temp_dir("load");
     let path = acl_file(&dir, "acl.json", &blocking_acl("/x"));
-    let p = Proxy::start("load", &["--web-acl", &path, "--upstream", &up.url(), "--watch=false"]);
+    let p = Proxy::start(
+        "load",
+        &["--web-acl", &path, "--upstream", &up.url(), "--watch=false"],
+    );
     let url = p.url("/ok");
     let workers: Vec<_> = (0..4)
         .map(|_| {
@@ -569,20 +928,41 @@ fn reload_under_load_fails_no_request() {
         .collect();
     let c = client();
     for i in 0..20 {
-        write_json(std::path::Path::new(&path), &blocking_acl(if i % 2 == 0 { "/y" } else { "/x" }));
+        write_json(
+            std::path::Path::new(&path),
+            &blocking_acl(if i % 2 == 0 { "/y" } else { "/x" }),
+        );
         assert_eq!(c.post(p.admin("/reload")).send().unwrap().status(), 200);
         std::thread::sleep(Duration::from_millis(10));
     }
-    let failures: Vec<String> = workers.into_iter().flat_map(|w| w.join().unwrap()).collect();
-    assert!(failures.is_empty(), "{} failures: {:?}", failures.len(), &failures[..failures.len().min(5)]);
-    assert!(p.metrics().contains(r#"webacl_reloads_total{result="success"} 20"#));
+    let failures: Vec<String> = workers
+        .into_iter()
+        .flat_map(|w| w.join().unwrap())
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} failures: {:?}",
+        failures.len(),
+        &failures[..failures.len().min(5)]
+    );
+    assert!(p
+        .metrics()
+        .contains(r#"webacl_reloads_total{result="success"} 20"#));
 }
 
 /// An unreachable upstream answers 502 and the request is still logged, with responseCodeSent 502.
 #[test]
 fn upstream_down_answers_502_and_is_logged() {
     let dead = free_port();
-    let p = Proxy::start("down", &["--upstream", &format!("http://127.0.0.1:{dead}"), "--connect-timeout-ms", "500"]);
+    let p = Proxy::start(
+        "down",
+        &[
+            "--upstream",
+            &format!("http://127.0.0.1:{dead}"),
+            "--connect-timeout-ms",
+            "500",
+        ],
+    );
     let r = client().get(p.url("/anything")).send().unwrap();
     assert_eq!(r.status(), 502);
     let rec = &p.log_records(1)[0];
@@ -602,22 +982,50 @@ fn toml_config_and_flag_override() {
     let _ = acl;
     // --listen (set by Proxy::start) overrides the file's unusable port.
     let p = Proxy::start("toml", &["--config", cfg.to_str().unwrap()]);
-    assert_eq!(client().get(p.url("/from-toml")).send().unwrap().status(), 403);
+    assert_eq!(
+        client().get(p.url("/from-toml")).send().unwrap().status(),
+        403
+    );
     assert_eq!(p.log_records(1)[0]["httpSourceId"], "from-toml");
 }
 
 /// `webacl serve --help` documents every flag with its default.
 #[test]
 fn help_documents_flags_and_defaults() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_webacl")).args(["serve", "--help"]).output().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_webacl"))
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     for flag in [
-        "--web-acl", "--resources", "--upstream", "--listen", "--admin", "--log-file", "--log-queue", "--source", "--source-id", "--client-ip-header", "--tls-cert",
-        "--tls-key", "--threads", "--work-stealing", "--connect-timeout-ms", "--read-timeout-ms", "--grace-period-secs", "--watch", "--config",
+        "--web-acl",
+        "--resources",
+        "--upstream",
+        "--listen",
+        "--admin",
+        "--log-file",
+        "--log-queue",
+        "--source",
+        "--source-id",
+        "--client-ip-header",
+        "--tls-cert",
+        "--tls-key",
+        "--threads",
+        "--work-stealing",
+        "--connect-timeout-ms",
+        "--read-timeout-ms",
+        "--grace-period-secs",
+        "--watch",
+        "--config",
     ] {
         assert!(text.contains(flag), "{flag} missing from --help:\n{text}");
     }
-    let long_flags = text.lines().filter(|l| l.trim_start().starts_with("--") && !l.contains("--help") && !l.contains("--version")).count();
+    let long_flags = text
+        .lines()
+        .filter(|l| {
+            l.trim_start().starts_with("--") && !l.contains("--help") && !l.contains("--version")
+        })
+        .count();
     let defaults = text.matches("[default:").count();
     assert!(defaults + 1 >= long_flags, "every flag but --config states its default ({defaults} defaults for {long_flags} flags):\n{text}");
 }
@@ -629,7 +1037,20 @@ fn invalid_acl_at_startup_exits_2() {
     let mut bad = blocking_acl("/x");
     bad["WebACL"]["Rules"][0]["Priority"] = json!(-1);
     let path = acl_file(&dir, "acl.json", &bad);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_webacl")).args(["serve", "--web-acl", &path, "--listen", &format!("127.0.0.1:{}", free_port())]).output().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_webacl"))
+        .args([
+            "serve",
+            "--web-acl",
+            &path,
+            "--listen",
+            &format!("127.0.0.1:{}", free_port()),
+        ])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("/WebACL/Rules/0/Priority"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("/WebACL/Rules/0/Priority"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

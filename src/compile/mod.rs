@@ -200,7 +200,10 @@ pub struct RateRule {
 pub enum RateKey {
     Ip,
     /// First address of the header; `fallback_match` groups malformed values into one instance.
-    ForwardedIp { header: Box<str>, fallback_match: bool },
+    ForwardedIp {
+        header: Box<str>,
+        fallback_match: bool,
+    },
     Constant,
     Custom(Box<[CustomKey]>),
 }
@@ -208,24 +211,48 @@ pub enum RateKey {
 /// One `CustomKeys` entry.
 #[derive(Debug, Clone)]
 pub enum CustomKey {
-    Header { name: Box<str>, chain: Box<[crate::transform::Transform]> },
-    Cookie { name: Box<str>, chain: Box<[crate::transform::Transform]> },
-    QueryArgument { name: Box<str>, chain: Box<[crate::transform::Transform]> },
-    QueryString { chain: Box<[crate::transform::Transform]> },
-    UriPath { chain: Box<[crate::transform::Transform]> },
+    Header {
+        name: Box<str>,
+        chain: Box<[crate::transform::Transform]>,
+    },
+    Cookie {
+        name: Box<str>,
+        chain: Box<[crate::transform::Transform]>,
+    },
+    QueryArgument {
+        name: Box<str>,
+        chain: Box<[crate::transform::Transform]>,
+    },
+    QueryString {
+        chain: Box<[crate::transform::Transform]>,
+    },
+    UriPath {
+        chain: Box<[crate::transform::Transform]>,
+    },
     HttpMethod,
     Ip,
-    ForwardedIp { header: Box<str>, fallback_match: bool },
-    LabelNamespace { namespace: Box<str> },
-    Ja3 { fallback_match: bool },
-    Ja4 { fallback_match: bool },
+    ForwardedIp {
+        header: Box<str>,
+        fallback_match: bool,
+    },
+    LabelNamespace {
+        namespace: Box<str>,
+    },
+    Ja3 {
+        fallback_match: bool,
+    },
+    Ja4 {
+        fallback_match: bool,
+    },
 }
 
 impl CustomKey {
     /// The `name` AWS writes beside a named key's value in `customValues`.
     pub fn log_name(&self) -> Option<&str> {
         match self {
-            CustomKey::Header { name, .. } | CustomKey::Cookie { name, .. } | CustomKey::QueryArgument { name, .. } => Some(name),
+            CustomKey::Header { name, .. }
+            | CustomKey::Cookie { name, .. }
+            | CustomKey::QueryArgument { name, .. } => Some(name),
             CustomKey::LabelNamespace { namespace } => Some(namespace),
             _ => None,
         }

@@ -24,7 +24,11 @@ pub struct Seen {
 
 impl Seen {
     pub fn header_values(&self, name: &str) -> Vec<&str> {
-        self.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect()
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
 }
 
@@ -61,7 +65,10 @@ impl Upstream {
 
     /// The last request whose target starts with `prefix`.
     pub fn last(&self, prefix: &str) -> Option<Seen> {
-        self.requests().into_iter().rev().find(|r| r.target.starts_with(prefix))
+        self.requests()
+            .into_iter()
+            .rev()
+            .find(|r| r.target.starts_with(prefix))
     }
 }
 
@@ -90,8 +97,14 @@ fn serve_conn(conn: TcpStream, seen: Arc<Mutex<Vec<Seen>>>) {
                 headers.push((n.to_string(), v.trim().to_string()));
             }
         }
-        let get = |name: &str| headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone());
-        let chunked = get("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+        let get = |name: &str| {
+            headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+        };
+        let chunked =
+            get("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
         let mut body = Vec::new();
         if chunked {
             loop {
@@ -99,7 +112,8 @@ fn serve_conn(conn: TcpStream, seen: Arc<Mutex<Vec<Seen>>>) {
                 if reader.read_line(&mut size).unwrap_or(0) == 0 {
                     return;
                 }
-                let n = usize::from_str_radix(size.trim().split(';').next().unwrap_or("0"), 16).unwrap_or(0);
+                let n = usize::from_str_radix(size.trim().split(';').next().unwrap_or("0"), 16)
+                    .unwrap_or(0);
                 if n == 0 {
                     // trailers until the empty line
                     loop {
@@ -125,8 +139,18 @@ fn serve_conn(conn: TcpStream, seen: Arc<Mutex<Vec<Seen>>>) {
             }
         }
         let answer = json!({ "len": body.len(), "sha256": sha256(&body) }).to_string();
-        seen.lock().unwrap().push(Seen { method, target, headers, body, chunked });
-        let resp = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{}", answer.len(), answer);
+        seen.lock().unwrap().push(Seen {
+            method,
+            target,
+            headers,
+            body,
+            chunked,
+        });
+        let resp = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{}",
+            answer.len(),
+            answer
+        );
         if out.write_all(resp.as_bytes()).is_err() {
             return;
         }
@@ -134,19 +158,31 @@ fn serve_conn(conn: TcpStream, seen: Arc<Mutex<Vec<Seen>>>) {
 }
 
 pub fn sha256(b: &[u8]) -> String {
-    Sha256::digest(b).iter().map(|x| format!("{x:02x}")).collect()
+    Sha256::digest(b)
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
 }
 
 /// A loopback port nobody listens on (bound then released).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 static DIRS: AtomicU64 = AtomicU64::new(0);
 
 /// A fresh scratch directory for one test.
 pub fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("webacl-it-{}-{}-{}", std::process::id(), name, DIRS.fetch_add(1, Ordering::Relaxed)));
+    let d = std::env::temp_dir().join(format!(
+        "webacl-it-{}-{}-{}",
+        std::process::id(),
+        name,
+        DIRS.fetch_add(1, Ordering::Relaxed)
+    ));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
@@ -171,13 +207,37 @@ impl Proxy {
         let log = dir.join("waf.log");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_webacl"));
         cmd.arg("serve")
-            .args(["--listen", &format!("127.0.0.1:{port}"), "--admin", &format!("127.0.0.1:{admin_port}"), "--log-file", log.to_str().unwrap(), "--threads", "2"])
-            .args(["--grace-period-secs", "0", "--shutdown-timeout-secs", "1", "--watch-interval-ms", "200"])
+            .args([
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--admin",
+                &format!("127.0.0.1:{admin_port}"),
+                "--log-file",
+                log.to_str().unwrap(),
+                "--threads",
+                "2",
+            ])
+            .args([
+                "--grace-period-secs",
+                "0",
+                "--shutdown-timeout-secs",
+                "1",
+                "--watch-interval-ms",
+                "200",
+            ])
             .args(args)
             .stdout(Stdio::null())
-            .stderr(Stdio::from(std::fs::File::create(dir.join("stderr.txt")).unwrap()));
+            .stderr(Stdio::from(
+                std::fs::File::create(dir.join("stderr.txt")).unwrap(),
+            ));
         let child = cmd.spawn().expect("webacl binary runs");
-        let p = Proxy { child, port, admin_port, log, dir };
+        let p = Proxy {
+            child,
+            port,
+            admin_port,
+            log,
+            dir,
+        };
         p.wait_ready();
         p
     }
@@ -186,7 +246,11 @@ impl Proxy {
         let deadline = Instant::now() + Duration::from_secs(20);
         for port in [self.port, self.admin_port] {
             while TcpStream::connect(("127.0.0.1", port)).is_err() {
-                assert!(Instant::now() < deadline, "webacl did not start; stderr:\n{}", self.stderr());
+                assert!(
+                    Instant::now() < deadline,
+                    "webacl did not start; stderr:\n{}",
+                    self.stderr()
+                );
                 std::thread::sleep(Duration::from_millis(25));
             }
         }
@@ -209,7 +273,12 @@ impl Proxy {
     }
 
     pub fn metrics(&self) -> String {
-        client().get(self.admin("/metrics")).send().unwrap().text().unwrap()
+        client()
+            .get(self.admin("/metrics"))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap()
     }
 
     /// Waits until the log holds at least `n` records, then returns them all.
@@ -217,9 +286,17 @@ impl Proxy {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-            let recs: Vec<Value> = text.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).expect("each log line is JSON")).collect();
+            let recs: Vec<Value> = text
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| serde_json::from_str(l).expect("each log line is JSON"))
+                .collect();
             if recs.len() >= n || Instant::now() > deadline {
-                assert!(recs.len() >= n, "expected {n} log records, found {}", recs.len());
+                assert!(
+                    recs.len() >= n,
+                    "expected {n} log records, found {}",
+                    recs.len()
+                );
                 return recs;
             }
             std::thread::sleep(Duration::from_millis(20));
@@ -236,7 +313,10 @@ impl Drop for Proxy {
 
 /// A blocking client that keeps connections alive.
 pub fn client() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).build().unwrap()
+    reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
 }
 
 /// A `ByteMatchStatement` (SearchString base64-encoded, as `get-web-acl` prints it).

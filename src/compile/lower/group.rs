@@ -125,11 +125,18 @@ impl Lowerer<'_> {
             namespace: &parsed.namespace,
             bodies: parsed.group.custom_response_bodies.as_ref(),
             in_group: true,
-            encoding: if parsed.managed { SearchStringEncoding::Base64 } else { ctx.encoding },
+            encoding: if parsed.managed {
+                SearchStringEncoding::Base64
+            } else {
+                ctx.encoding
+            },
         };
         let before = self.diags.len();
         // Each reference is its own instance, with its own rate-based counters.
-        let outer_container = std::mem::replace(&mut self.container, format!("{}/{}", parsed.log_id, ctx.rule.unwrap_or_default()));
+        let outer_container = std::mem::replace(
+            &mut self.container,
+            format!("{}/{}", parsed.log_id, ctx.rule.unwrap_or_default()),
+        );
         let mut members: Vec<(i64, RuleId)> = Vec::new();
         let mut inner_wcu = 0;
         for (rule, rptr) in &parsed.rules {
@@ -270,7 +277,11 @@ impl Lowerer<'_> {
             namespace: "",
             bodies: None,
             in_group: true,
-            encoding: if managed { SearchStringEncoding::Base64 } else { self.opts.search_string },
+            encoding: if managed {
+                SearchStringEncoding::Base64
+            } else {
+                self.opts.search_string
+            },
         };
         if !is_entity_name(&group.name) {
             self.err(

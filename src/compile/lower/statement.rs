@@ -539,7 +539,11 @@ impl Lowerer<'_> {
                 } else {
                     format!("put the output of `aws wafv2 {cmd}` for it in the resources directory (--resources DIR)")
                 };
-                self.err(ctx, ptr, format!("{} {arn} was not found; {hint}", want.aws_name()));
+                self.err(
+                    ctx,
+                    ptr,
+                    format!("{} {arn} was not found; {hint}", want.aws_name()),
+                );
                 None
             }
         }
