@@ -124,17 +124,18 @@ pub enum NamePattern {
 impl NamePattern {
     /// Whether a name is selected; `fold` compares ASCII case-insensitively (headers).
     pub fn selects(&self, name: &[u8], fold: bool) -> bool {
-        let eq = |n: &Box<str>| {
+        let eq = |n: &str| -> bool {
+            let n = n.as_bytes();
             if fold {
-                n.as_bytes().eq_ignore_ascii_case(name)
+                n.eq_ignore_ascii_case(name)
             } else {
-                n.as_bytes() == name
+                n == name
             }
         };
         match self {
             NamePattern::All => true,
-            NamePattern::Included(names) => names.iter().any(eq),
-            NamePattern::Excluded(names) => !names.iter().any(eq),
+            NamePattern::Included(names) => names.iter().any(|n| eq(n)),
+            NamePattern::Excluded(names) => !names.iter().any(|n| eq(n)),
         }
     }
 }

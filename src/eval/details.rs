@@ -6,26 +6,20 @@ use super::verdict::MatchDetail;
 use crate::compile::slot::FieldSel;
 use crate::compile::{CompiledAcl, FieldTest, Leaf, Node};
 use crate::detect::{self, Sensitivity};
-use crate::inspect::Request;
 
 /// Most tokens logged in one `matchedData`.
 pub const MAX_MATCHED_TOKENS: usize = 16;
 
 /// Appends the details of `n`'s matching SQLi/XSS/regex leaves; returns their range.
-pub(super) fn rule_details(
-    acl: &CompiledAcl,
-    req: &Request,
-    s: &mut Scratch,
-    n: &Node,
-) -> (u32, u32) {
+pub(super) fn rule_details(acl: &CompiledAcl, s: &mut Scratch, n: &Node) -> (u32, u32) {
     let start = s.verdict.details.len() as u32;
-    walk(acl, req, s, n);
+    walk(acl, s, n);
     (start, s.verdict.details.len() as u32)
 }
 
-fn walk(acl: &CompiledAcl, req: &Request, s: &mut Scratch, n: &Node) {
+fn walk(acl: &CompiledAcl, s: &mut Scratch, n: &Node) {
     match n {
-        Node::And(list) | Node::Or(list) => list.iter().for_each(|n| walk(acl, req, s, n)),
+        Node::And(list) | Node::Or(list) => list.iter().for_each(|n| walk(acl, s, n)),
         // A negated statement matched by *not* matching: nothing to show.
         Node::Not(_) => {}
         Node::Leaf(id) => {

@@ -1,6 +1,6 @@
 //! Leaf statements: slot computation (memoized per request), bank scans, and the leaf tests.
 
-use super::scratch::{slot_values, Scratch, SlotState, FALSE, NOT_APPLIED, TRUE, UNKNOWN};
+use super::scratch::{slot_values, Scratch, SlotState, FALSE, NOT_APPLIED, TRUE};
 use super::verdict::{OVERSIZE_BODY, OVERSIZE_COOKIES, OVERSIZE_HEADERS, OVERSIZE_JSON_BODY};
 use crate::compile::slot::FieldSel;
 use crate::compile::Source;
@@ -65,7 +65,8 @@ pub(crate) fn leaf(acl: &CompiledAcl, req: &Request, s: &mut Scratch, id: LeafId
         TRUE => return Some(true),
         FALSE => return Some(false),
         NOT_APPLIED => return None,
-        UNKNOWN | _ => {}
+        // UNKNOWN: not evaluated yet for this request.
+        _ => {}
     }
     let r = match l {
         Leaf::Field(f) => Some(field(acl, req, s, f)),

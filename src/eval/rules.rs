@@ -146,7 +146,7 @@ fn group_rules(
             continue;
         }
         add_rule_labels(acl, s, inner);
-        let details = n.map_or((0, 0), |n| rule_details(acl, req, s, n));
+        let details = n.map_or((0, 0), |n| rule_details(acl, s, n));
         let kind = rule.action.kind;
         if rule.excluded {
             s.verdict.group_excluded.push(Matched {
@@ -201,7 +201,7 @@ fn on_match(
 ) -> bool {
     let rule = &acl.rules[id as usize];
     add_rule_labels(acl, s, id);
-    let details = n.map_or((0, 0), |n| rule_details(acl, req, s, n));
+    let details = n.map_or((0, 0), |n| rule_details(acl, s, n));
     let kind = rule.action.kind;
     let failure = token_failure(req, kind);
     if kind == ActionKind::Count || (is_token_action(kind) && failure.is_none()) {

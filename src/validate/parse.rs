@@ -56,9 +56,7 @@ pub fn parse_all<T: DeserializeOwned>(
             // The object cannot be built: drop it too and keep looking for other problems; the
             // unit as a whole is then invalid.
             incomplete = true;
-            if remove(&mut doc, &path).is_none() {
-                return None;
-            }
+            remove(&mut doc, &path)?;
             removed.push(path);
             continue;
         }
@@ -98,9 +96,7 @@ pub fn parse_all<T: DeserializeOwned>(
             }
             diags.push_at(file, &pointer(base, &path), rule, message);
             // Drop just the unknown member and carry on: the rest of the object is still checked.
-            if remove(&mut doc, &path).is_none() {
-                return None;
-            }
+            remove(&mut doc, &path)?;
             continue;
         } else if removed
             .iter()
@@ -114,9 +110,7 @@ pub fn parse_all<T: DeserializeOwned>(
         }
         // Any other problem: drop the member that holds it; if it was required, the follow-up
         // "missing field" is ours and stays silent.
-        if remove(&mut doc, &path).is_none() {
-            return None;
-        }
+        remove(&mut doc, &path)?;
         removed.push(path);
     }
     diags.push_at(

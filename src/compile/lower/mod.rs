@@ -153,6 +153,12 @@ pub fn build(
     })
 }
 
+/// The literal and regex banks of every slot, by slot.
+type Banks = (Vec<Option<LiteralBank>>, Vec<Option<RegexBank>>);
+
+/// What makes two slots the same: component, pre-parse chain, transformation chain.
+type SlotKey = (FieldSel, Box<[PreParse]>, Box<[Transform]>);
+
 /// Per-container context: where labels and custom response bodies come from.
 #[derive(Clone, Copy)]
 pub(super) struct Ctx<'c> {
@@ -182,7 +188,7 @@ pub(super) struct Lowerer<'a> {
     pub resources: &'a Resources,
     pub diags: Diagnostics,
     pub slots: Vec<SlotDef>,
-    slot_ix: HashMap<(FieldSel, Box<[PreParse]>, Box<[Transform]>), SlotId>,
+    slot_ix: HashMap<SlotKey, SlotId>,
     pub leaves: Vec<Leaf>,
     pub leaf_descriptions: Vec<Box<str>>,
     leaf_ix: HashMap<Leaf, LeafId>,
@@ -802,11 +808,7 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn banks(
-        &mut self,
-        ctx: &Ctx,
-        base: &str,
-    ) -> Option<(Vec<Option<LiteralBank>>, Vec<Option<RegexBank>>)> {
+    fn banks(&mut self, ctx: &Ctx, base: &str) -> Option<Banks> {
         let mut lit = Vec::with_capacity(self.slots.len());
         let mut re = Vec::with_capacity(self.slots.len());
         for slot in 0..self.slots.len() {

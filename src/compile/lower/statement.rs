@@ -354,7 +354,7 @@ impl Lowerer<'_> {
                 "JA3/JA4 fingerprints can only be matched EXACTLY",
             );
         }
-        let f = self.field_of(ctx, &mptr, b)?;
+        let f = self.field_of(ctx, mptr, b)?;
         let bytes = bytes?;
         let cost = match b.positional_constraint {
             PositionalConstraint::Contains | PositionalConstraint::ContainsWord => {
