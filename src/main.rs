@@ -26,7 +26,9 @@ enum Command {
     ///
     /// With --requests FILE (one JSON request per line: the httpRequest object of an AWS WAF log,
     /// or a whole log record, plus optional "body"/"bodyBase64" and "timestamp"): prints one AWS WAF
-    /// log record per request on stdout, in input order.
+    /// log record per request on stdout, in input order. Rate-based rules count by each request's
+    /// "timestamp" (epoch ms), so a recorded log replays into the decisions its windows imply;
+    /// requests without one count at the moment the replay started.
     ///
     /// Example:
     ///   webacl check --web-acl acl.json --resources ./resources --requests reqs.jsonl --explain
