@@ -16,6 +16,9 @@ use prometheus::{
 };
 use std::sync::OnceLock;
 
+mod rate;
+pub use rate::{rate_rules, RateRules};
+
 /// CloudWatch's metric name for requests that ended (or were counted) with `kind`.
 pub fn cloudwatch_name(kind: ActionKind) -> &'static str {
     match kind {
@@ -46,6 +49,7 @@ pub struct Metrics {
     reloads: IntCounterVec,
     log_dropped: IntCounter,
     upstream_errors: IntCounter,
+    rate: rate::RateMetrics,
 }
 
 impl Metrics {
@@ -88,6 +92,10 @@ impl Metrics {
         ] {
             registry.register(c).expect("metric registered once");
         }
+        let rate = rate::RateMetrics::new();
+        for c in rate.collectors() {
+            registry.register(c).expect("metric registered once");
+        }
         // Make both reload series visible from the start.
         reloads.with_label_values(&["success"]);
         reloads.with_label_values(&["failure"]);
@@ -99,6 +107,7 @@ impl Metrics {
             reloads,
             log_dropped,
             upstream_errors,
+            rate,
         }
     }
 
@@ -123,7 +132,12 @@ impl Metrics {
             rules: acl
                 .rules
                 .iter()
-                .map(|r| (r.metrics_enabled.then(|| r.metric_name.clone()), Default::default()))
+                .map(|r| {
+                    (
+                        r.metrics_enabled.then(|| r.metric_name.clone()),
+                        Default::default(),
+                    )
+                })
                 .collect(),
         }
     }
@@ -148,8 +162,19 @@ impl Metrics {
         self.upstream_errors.inc();
     }
 
+    /// Where the rate-based metrics are read from at each scrape: the rules being served and,
+    /// with `--rate-store redis://`, the shared store's status. Set once at start-up.
+    pub fn watch_rate(
+        &self,
+        rules: RateRules,
+        store: Option<std::sync::Arc<crate::rate::SharedStatus>>,
+    ) {
+        self.rate.watch(rules, store);
+    }
+
     /// The Prometheus text exposition of every metric.
     pub fn render(&self) -> Vec<u8> {
+        self.rate.refresh();
         let mut out = Vec::new();
         // Encoding into a Vec cannot fail for well-formed metrics.
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
@@ -169,8 +194,12 @@ pub struct RuleCounters {
     vec: IntCounterVec,
     web_acl: Box<str>,
     acl: [IntCounter; 5],
-    rules: Box<[(Option<Box<str>>, [OnceLock<IntCounter>; 5])]>,
+    rules: Box<[RuleSeries]>,
 }
+
+/// One rule's MetricName (`None` when its CloudWatch metrics are off) and its counter per action,
+/// created on first use.
+type RuleSeries = (Option<Box<str>>, [OnceLock<IntCounter>; 5]);
 
 impl RuleCounters {
     fn rule(&self, id: u32, kind: ActionKind) {
@@ -222,15 +251,30 @@ mod tests {
         };
         let acl = json!({"Name": "m", "DefaultAction": {"Allow": {}}, "Rules": [rule("on", 0, true), rule("off", 1, false)],
                          "VisibilityConfig": {"SampledRequestsEnabled": false, "CloudWatchMetricsEnabled": true, "MetricName": "m-acl"}});
-        let doc = Document { file: "t".into(), base: String::new(), value: acl };
-        let acl = build(&doc, &Resources::default(), &BuildOptions { search_string: SearchStringEncoding::Text, ..Default::default() }).unwrap();
+        let doc = Document {
+            file: "t".into(),
+            base: String::new(),
+            value: acl,
+        };
+        let acl = build(
+            &doc,
+            &Resources::default(),
+            &BuildOptions {
+                search_string: SearchStringEncoding::Text,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         let metrics = Metrics::new();
         let counters = metrics.rule_counters(&acl, &acl.visibility().metric_name);
         let mut scratch = Scratch::new();
         counters.count(evaluate(&acl, &Request::get(b"/x"), &mut scratch));
         let text = String::from_utf8(metrics.render()).unwrap();
         assert!(text.contains("on-metric"), "{text}");
-        assert!(!text.contains("off-metric"), "a rule with CloudWatchMetricsEnabled false has no series: {text}");
+        assert!(
+            !text.contains("off-metric"),
+            "a rule with CloudWatchMetricsEnabled false has no series: {text}"
+        );
         assert!(text.contains("m-acl"), "{text}");
     }
 }

@@ -5,7 +5,8 @@ use super::RuleCounter;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 
-/// Hands out counters by identity. Only consulted while building an ACL, never per request.
+/// Hands out counters by identity. Consulted while building an ACL and by the shared-store task,
+/// never per request.
 #[derive(Debug, Default)]
 pub struct RateStore {
     counters: Mutex<HashMap<String, Weak<RuleCounter>>>,
@@ -14,7 +15,10 @@ pub struct RateStore {
 
 impl RateStore {
     pub fn new(max_keys_per_rule: usize) -> RateStore {
-        RateStore { counters: Mutex::default(), max_keys_per_rule: Some(max_keys_per_rule) }
+        RateStore {
+            counters: Mutex::default(),
+            max_keys_per_rule: Some(max_keys_per_rule),
+        }
     }
 
     /// The counter for `identity`, reusing a live one from an earlier build.
@@ -24,8 +28,19 @@ impl RateStore {
         if let Some(c) = map.get(identity).and_then(Weak::upgrade) {
             return c;
         }
-        let c = Arc::new(RuleCounter::new(window_sec, self.max_keys_per_rule.unwrap_or(super::DEFAULT_MAX_KEYS_PER_RULE)));
+        let c = Arc::new(RuleCounter::named(
+            identity,
+            window_sec,
+            self.max_keys_per_rule
+                .unwrap_or(super::DEFAULT_MAX_KEYS_PER_RULE),
+        ));
         map.insert(identity.to_string(), Arc::downgrade(&c));
         c
+    }
+
+    /// The counters some build still uses (for the shared-store task).
+    pub fn live(&self) -> Vec<Arc<RuleCounter>> {
+        let map = self.counters.lock().unwrap_or_else(|p| p.into_inner());
+        map.values().filter_map(Weak::upgrade).collect()
     }
 }

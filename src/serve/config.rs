@@ -152,6 +152,24 @@ pub struct ServeArgs {
     /// How often to check the files for changes, in milliseconds. [default: 1000]
     #[arg(long, value_name = "MS")]
     pub watch_interval_ms: Option<u64>,
+
+    /// Where rate-based rules keep their counts: "memory" (this instance only) or
+    /// redis://HOST:PORT[/DB], shared by every instance pointed at the same Redis. Requests never
+    /// wait for Redis: counts are exchanged every --rate-flush-ms, and while Redis is unreachable
+    /// each instance counts on its own. [default: memory]
+    #[arg(long, value_name = "URL")]
+    pub rate_store: Option<String>,
+
+    /// Aggregation keys tracked per rate-based rule; past it the stalest keys are evicted (and
+    /// counted in webacl_rate_evictions_total). [default: 100000]
+    #[arg(long, value_name = "N")]
+    pub rate_max_keys: Option<usize>,
+
+    /// How often counts are exchanged with the Redis rate store, in milliseconds; two instances
+    /// can together let through about this long of each other's traffic beyond a limit.
+    /// [default: 200]
+    #[arg(long, value_name = "MS")]
+    pub rate_flush_ms: Option<u64>,
 }
 
 /// Fills each field of `self` that is unset from `other`.
@@ -191,6 +209,9 @@ impl ServeArgs {
             shutdown_timeout_secs,
             watch,
             watch_interval_ms,
+            rate_store,
+            rate_max_keys,
+            rate_flush_ms,
         );
         self
     }
@@ -227,6 +248,10 @@ pub struct Settings {
     pub shutdown_timeout_secs: u64,
     pub watch: bool,
     pub watch_interval_ms: u64,
+    /// `None`: the in-process store; `Some(url)`: counts shared through that Redis.
+    pub rate_store: Option<String>,
+    pub rate_max_keys: usize,
+    pub rate_flush_ms: u64,
 }
 
 impl Settings {
@@ -290,6 +315,29 @@ impl Settings {
         if threads == 0 {
             problems.push("threads: must be at least 1".into());
         }
+        let rate_store = match a.rate_store.as_deref() {
+            None | Some("memory") => None,
+            Some(url) => {
+                if let Err(e) = crate::rate::redis::check_url(url) {
+                    problems.push(format!("rate-store: {e}"));
+                }
+                Some(url.to_string())
+            }
+        };
+        let rate_max_keys = a
+            .rate_max_keys
+            .unwrap_or(crate::rate::DEFAULT_MAX_KEYS_PER_RULE);
+        if rate_max_keys == 0 {
+            problems.push("rate-max-keys: must be at least 1".into());
+        }
+        let rate_flush_ms = a
+            .rate_flush_ms
+            .unwrap_or(crate::rate::redis::DEFAULT_FLUSH_MS);
+        if !(10..=10_000).contains(&rate_flush_ms) {
+            problems.push(format!(
+                "rate-flush-ms: must be 10 to 10000, found {rate_flush_ms}"
+            ));
+        }
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -326,6 +374,9 @@ impl Settings {
                 .watch_interval_ms
                 .unwrap_or(defaults::WATCH_INTERVAL_MS)
                 .max(50),
+            rate_store,
+            rate_max_keys,
+            rate_flush_ms,
         })
     }
 }
@@ -410,6 +461,33 @@ mod tests {
         let f: ServeArgs = toml::from_str(include_str!("../../deploy/webacl.toml")).unwrap();
         assert_eq!(f.listen.as_deref(), Some("0.0.0.0:8080"));
         assert_eq!(f.work_stealing, Some(false));
+    }
+
+    #[test]
+    fn rate_store_settings() {
+        let s = Settings::resolve(ServeArgs::default()).unwrap();
+        assert_eq!(
+            (s.rate_store, s.rate_max_keys, s.rate_flush_ms),
+            (None, crate::rate::DEFAULT_MAX_KEYS_PER_RULE, 200)
+        );
+        let file: ServeArgs = toml::from_str(
+            "rate-store = \"redis://127.0.0.1:6379\"\nrate-max-keys = 500\nrate-flush-ms = 100\n",
+        )
+        .unwrap();
+        let s = Settings::resolve(ServeArgs::default().or_file(file)).unwrap();
+        assert_eq!(
+            (s.rate_store.as_deref(), s.rate_max_keys, s.rate_flush_ms),
+            (Some("redis://127.0.0.1:6379"), 500, 100)
+        );
+        let bad = ServeArgs {
+            rate_store: Some("tcp://x".into()),
+            rate_flush_ms: Some(0),
+            rate_max_keys: Some(0),
+            ..Default::default()
+        };
+        let problems = Settings::resolve(bad).unwrap_err();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems[0].starts_with("rate-store:"), "{problems:?}");
     }
 
     #[test]

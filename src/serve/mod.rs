@@ -91,6 +91,7 @@ impl fmt::Display for ServeError {
 pub fn run(args: ServeArgs) -> Result<(), ServeError> {
     let s = Settings::resolve(args).map_err(ServeError::Settings)?;
     let metrics = Arc::new(Metrics::new());
+    let rate_store = Arc::new(crate::rate::RateStore::new(s.rate_max_keys));
     let source = match &s.web_acl {
         Some(p) => AclSource::File(p.clone()),
         None => AclSource::Embedded {
@@ -103,11 +104,33 @@ pub fn run(args: ServeArgs) -> Result<(), ServeError> {
         search_string: s.search_string,
         allow_missing_managed: s.allow_missing_managed,
         // One store for the life of the server: reloads keep the counts of unchanged rate rules.
-        rate_store: Some(Arc::new(webacl_rate_store())),
+        rate_store: Some(rate_store.clone()),
     };
     let reloader = Arc::new(
         Reloader::new(source, s.resources.clone(), opts, metrics.clone())
             .map_err(ServeError::Acl)?,
+    );
+    let shared = match &s.rate_store {
+        Some(url) => Some(
+            crate::rate::redis::start(
+                rate_store.clone(),
+                url,
+                Duration::from_millis(s.rate_flush_ms),
+            )
+            .map_err(ServeError::Startup)?,
+        ),
+        None => None,
+    };
+    let current = reloader.current();
+    metrics.watch_rate(
+        Box::new(move || {
+            let snap = current.load();
+            (
+                snap.metric_name.clone(),
+                crate::metrics::rate_rules(&snap.acl),
+            )
+        }),
+        shared,
     );
     let logging = match &s.logging_config {
         Some(path) => Some(LoggingConfig::load(path).map_err(ServeError::Acl)?),
@@ -243,6 +266,13 @@ fn banner(s: &Settings, reloader: &Reloader, upstream: &str) -> String {
         crate::check::summary(&snap.acl)
     ));
     out.push_str(&format!("  Web ACL:   {acl}\n  listening: {scheme}://{}\n  upstream:  {upstream}\n  WAF logs:  {log}\n", s.listen));
+    if let Some(url) = &s.rate_store {
+        out.push_str(&format!(
+            "  rate store: {} (shared by every instance using it; exchanged every {} ms)\n",
+            redact(url),
+            s.rate_flush_ms
+        ));
+    }
     if let Some(a) = &s.admin {
         out.push_str(&format!("  admin:     http://{a}/metrics  /healthz  POST /reload  /sampled-requests?rule-metric-name=NAME\n"));
     }
@@ -258,7 +288,12 @@ fn banner(s: &Settings, reloader: &Reloader, upstream: &str) -> String {
     out
 }
 
-/// The rate-counter store shared by every build of this server's ACL.
-fn webacl_rate_store() -> crate::rate::RateStore {
-    crate::rate::RateStore::new(crate::rate::DEFAULT_MAX_KEYS_PER_RULE)
+/// A Redis URL without its password, for display.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_string(),
+    }
 }
