@@ -40,6 +40,16 @@ mod whitespace;
 #[cfg(test)]
 mod conformance_tests;
 #[cfg(test)]
+pub(crate) mod test_util {
+    /// Runs one family function on `input` and returns its output (the families write into a
+    /// caller's buffer).
+    pub(crate) fn run(f: fn(&[u8], &mut Vec<u8>), input: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        f(input, &mut out);
+        out
+    }
+}
+#[cfg(test)]
 mod property_tests;
 
 pub use preparse::{apply_preparse, PreParse};

@@ -39,12 +39,7 @@ pub(super) fn remove(input: &[u8], out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn run(f: fn(&[u8], &mut Vec<u8>), input: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
-        f(input, &mut out);
-        out
-    }
+    use crate::transform::test_util::run;
 
     #[test]
     fn compress_maps_every_kind_and_collapses() {
