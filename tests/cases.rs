@@ -367,3 +367,90 @@ fn subset(got: &Value, want: &Value, path: &str) -> Result<(), String> {
         _ => Err(format!("{path}: got {got}, want {want}")),
     }
 }
+
+/// A reload (a new build with the same `RateStore`) keeps the counts of rate rules whose
+/// container, name and statement did not change, even when other rules changed around them.
+#[test]
+fn reload_keeps_counts_of_unchanged_rate_rules() {
+    use std::sync::Arc;
+    use webacl::compile::ActionKind;
+    use webacl::rate::RateStore;
+    let acl = |limit: u64, extra_rule: bool| {
+        let rate = |name: &str, prio: u64, limit: u64| {
+            json!({"Name": name, "Priority": prio, "Action": {"Block": {}},
+                   "Statement": {"RateBasedStatement": {"Limit": limit, "EvaluationWindowSec": 60, "AggregateKeyType": "IP"}},
+                   "VisibilityConfig": {"SampledRequestsEnabled": false, "CloudWatchMetricsEnabled": false, "MetricName": name}})
+        };
+        let mut rules = vec![rate("kept", 0, 10), rate("changed", 1, limit)];
+        if extra_rule {
+            rules.push(json!({"Name": "new", "Priority": 2, "Action": {"Count": {}},
+                "Statement": {"ByteMatchStatement": {"SearchString": "/x", "FieldToMatch": {"UriPath": {}}, "TextTransformations": [{"Priority": 0, "Type": "NONE"}], "PositionalConstraint": "EXACTLY"}},
+                "VisibilityConfig": {"SampledRequestsEnabled": false, "CloudWatchMetricsEnabled": false, "MetricName": "new"}}));
+        }
+        Document {
+            file: "acl.json".into(),
+            base: String::new(),
+            value: json!({"Name": "reload", "DefaultAction": {"Allow": {}}, "Rules": rules,
+            "VisibilityConfig": {"SampledRequestsEnabled": false, "CloudWatchMetricsEnabled": false, "MetricName": "reload"}}),
+        }
+    };
+    let store = Arc::new(RateStore::default());
+    let opts = BuildOptions {
+        search_string: SearchStringEncoding::Text,
+        rate_store: Some(store.clone()),
+        ..Default::default()
+    };
+    let before = build(&acl(1000, false), &Resources::default(), &opts).unwrap();
+    let mut scratch = Scratch::new();
+    let mut req = webacl::inspect::Request::get(b"/");
+    req.client_ip = Some("192.0.2.1".parse().unwrap());
+    for i in 0..10 {
+        req.timestamp_ms = 1_000 + i;
+        assert_eq!(
+            evaluate(&before, &req, &mut scratch).action(),
+            ActionKind::Allow
+        );
+    }
+    // Reload: "kept" is unchanged, "changed" has a new limit, and a rule was added.
+    let after = build(&acl(10, true), &Resources::default(), &opts).unwrap();
+    drop(before);
+    req.timestamp_ms = 1_100;
+    let v = evaluate(&after, &req, &mut scratch);
+    assert_eq!(
+        v.action(),
+        ActionKind::Block,
+        "the 11th request in the window: the kept rule's count survived the reload"
+    );
+    let log = record(
+        &after,
+        &req,
+        &scratch,
+        &LogContext {
+            source_id: "t",
+            request_id: "r",
+            client_ip: "192.0.2.1",
+            response_code_override: None,
+            scheme: None,
+            host: None,
+        },
+    );
+    assert_eq!(log["terminatingRuleId"], "kept", "{log}");
+    // Counts live in the store, not in the compiled ACL: the same ACL built with a new store starts
+    // every rule from zero.
+    let fresh = build(
+        &acl(10, true),
+        &Resources::default(),
+        &BuildOptions {
+            search_string: SearchStringEncoding::Text,
+            rate_store: Some(Arc::new(RateStore::default())),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    req.timestamp_ms = 1_101;
+    assert_eq!(
+        evaluate(&fresh, &req, &mut scratch).action(),
+        ActionKind::Allow,
+        "a new store starts every rule from zero"
+    );
+}
