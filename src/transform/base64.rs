@@ -102,15 +102,11 @@ mod tests {
     use base64::Engine as _;
 
     fn strict(input: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
-        decode(input, &mut out);
-        out
+        crate::transform::test_util::run(decode, input)
     }
 
     fn ext(input: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
-        decode_ext(input, &mut out);
-        out
+        crate::transform::test_util::run(decode_ext, input)
     }
 
     #[test]

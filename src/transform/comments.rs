@@ -57,15 +57,11 @@ mod tests {
     use super::*;
 
     fn rep(input: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
-        replace(input, &mut out);
-        out
+        crate::transform::test_util::run(replace, input)
     }
 
     fn rm(input: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
-        remove_chars(input, &mut out);
-        out
+        crate::transform::test_util::run(remove_chars, input)
     }
 
     #[test]

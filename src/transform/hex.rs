@@ -75,15 +75,11 @@ mod tests {
     use super::*;
 
     fn hex(input: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
-        decode(input, &mut out);
-        out
+        crate::transform::test_util::run(decode, input)
     }
 
     fn sql(input: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
-        sql_decode(input, &mut out);
-        out
+        crate::transform::test_util::run(sql_decode, input)
     }
 
     #[test]

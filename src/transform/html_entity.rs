@@ -154,9 +154,7 @@ mod tests {
     use super::*;
 
     fn run(input: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
-        decode(input, &mut out);
-        out
+        crate::transform::test_util::run(decode, input)
     }
 
     #[test]

@@ -196,15 +196,11 @@ mod tests {
     use super::*;
 
     fn js(input: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
-        decode(input, &mut out);
-        out
+        crate::transform::test_util::run(decode, input)
     }
 
     fn ext(input: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
-        decode_ext(input, &mut out);
-        out
+        crate::transform::test_util::run(decode_ext, input)
     }
 
     #[test]

@@ -81,9 +81,7 @@ mod tests {
     use super::*;
 
     fn run(input: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
-        utf8_to_unicode(input, &mut out);
-        out
+        crate::transform::test_util::run(utf8_to_unicode, input)
     }
 
     #[test]

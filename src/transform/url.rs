@@ -74,15 +74,11 @@ mod tests {
     use super::*;
 
     fn url(input: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
-        decode(input, &mut out);
-        out
+        crate::transform::test_util::run(decode, input)
     }
 
     fn uni(input: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
-        decode_uni(input, &mut out);
-        out
+        crate::transform::test_util::run(decode_uni, input)
     }
 
     #[test]
