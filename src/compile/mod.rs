@@ -13,6 +13,7 @@
 //! builder; only a walk that found no problem yields a `CompiledAcl` (its constructor is private).
 
 pub mod bank;
+pub mod factors;
 pub mod ipset;
 pub mod lower;
 pub mod slot;

@@ -1,10 +1,9 @@
 //! Per-thread reusable state for evaluation: cleared between requests, never reallocated once warm.
 
 use super::verdict::Verdict;
-use crate::compile::bank::Bits;
+use crate::compile::bank::{Bits, RegexCache};
 use crate::compile::CompiledAcl;
 use crate::detect::DetectScratch;
-use regex_automata::{meta, PatternSet};
 
 /// The computed values of one slot for the current request.
 #[derive(Debug, Clone, Copy, Default)]
@@ -35,7 +34,7 @@ pub struct Scratch {
     pub(crate) arena: Vec<u8>,
     pub(crate) bits: Bits,
     pub(crate) leaf_memo: Vec<u8>,
-    pub(crate) regex_caches: Vec<Option<(meta::Cache, PatternSet)>>,
+    pub(crate) regex_caches: Vec<Option<RegexCache>>,
     pub(crate) extract: crate::inspect::extract::ExtractScratch,
     pub(crate) tbuf: Vec<u8>,
     pub(crate) tbuf2: Vec<u8>,
