@@ -159,7 +159,7 @@ fn read_file(
                 Ok(cases) => {
                     if !cases.repaired_lines.is_empty() {
                         corpus.warnings.push(format!(
-                            "{name}: {} `\\'` escape(s) on line(s) {} are not YAML; read as `'` the way GoTestWAF's Go parser does ({} test cases kept)",
+                            "{name}: {} `\\'` escape(s) on line(s) {} are not YAML; read as `'` the way GoTestWAF's Go parser does ({} test case(s) kept)",
                             cases.repaired_lines.len(),
                             join(&cases.repaired_lines),
                             cases.case_count()

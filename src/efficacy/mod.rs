@@ -17,7 +17,7 @@ pub mod gotestwaf;
 pub mod layout;
 pub mod lines;
 pub mod location;
-mod names;
+pub mod names;
 pub mod placeholder;
 pub mod probe;
 pub mod progress;
