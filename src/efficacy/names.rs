@@ -15,7 +15,7 @@ pub struct Names {
 impl Names {
     pub fn for_case(seq: u64) -> Names {
         Names {
-            state: seq.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x5EED_0F_E1F1_CAC1,
+            state: seq.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x005E_ED0F_E1F1_CAC1,
         }
     }
 
