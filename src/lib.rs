@@ -31,6 +31,7 @@ pub mod admin;
 pub mod check;
 pub mod compile;
 pub mod detect;
+pub mod efficacy;
 pub mod eval;
 pub mod inspect;
 pub mod load;

@@ -51,6 +51,26 @@ enum Command {
     /// Example:
     ///   webacl serve --web-acl acl.json --upstream http://127.0.0.1:3000 --admin 127.0.0.1:9090
     Serve(Box<webacl::serve::ServeArgs>),
+    /// Measure a Web ACL against attack and benign corpora: how many attacks it catches (true
+    /// positives) and how many benign values it flags (false positives), per group, per rule,
+    /// per placement, per encoder and per corpus file.
+    ///
+    /// CORPUS is a GoTestWAF `testcases/` directory (YAML test cases: payload × encoder ×
+    /// placeholder; files under `false-pos/` are benign), a plain line list (one URL-encoded value
+    /// per line, `#` comments: libinjection's format; `sqli-*`/`xss-*` are attacks,
+    /// `false_positives*` benign), or a directory of either. Each line-list value is sent in six
+    /// places: query argument, form body, JSON body, header, cookie and URI path. Nothing goes over
+    /// the network: every test case is evaluated in-process, as `webacl check` does.
+    ///
+    /// A test case is caught when the final action is BLOCK, CAPTCHA or CHALLENGE. Cases that
+    /// cannot be represented (gRPC, a header Go's client would refuse) are listed as skipped.
+    /// Exit status: 0 when the run completed, 1 on unreadable corpus input, 2 on Web ACL errors.
+    ///
+    /// Examples:
+    ///   webacl efficacy shared/corpus/gotestwaf/testcases
+    ///   webacl efficacy --web-acl acl.json --resources ./resources shared/corpus/libinjection/data
+    ///   webacl efficacy --attack probes.txt --benign traffic.txt --format json > report.json
+    Efficacy(EfficacyArgs),
 }
 
 #[derive(Parser)]
@@ -83,6 +103,50 @@ struct CheckArgs {
     /// rejecting the ACL.
     #[arg(long)]
     allow_missing_managed: bool,
+}
+
+#[derive(Parser)]
+struct EfficacyArgs {
+    /// Corpus files or directories (labelled by name; see above).
+    #[arg(value_name = "CORPUS")]
+    corpus: Vec<PathBuf>,
+    /// The Web ACL to measure [default: the embedded starter ACL, rulesets/starter-acl.json].
+    #[arg(long, value_name = "FILE")]
+    web_acl: Option<PathBuf>,
+    /// Directory of `get-ip-set`, `get-regex-pattern-set` and `get-rule-group` outputs.
+    #[arg(long, value_name = "DIR")]
+    resources: Option<PathBuf>,
+    /// A line list (or YAML file) of attacks, whatever its name (repeatable).
+    #[arg(long, value_name = "FILE")]
+    attack: Vec<PathBuf>,
+    /// A line list (or YAML file) of benign values, whatever its name (repeatable).
+    #[arg(long, value_name = "FILE")]
+    benign: Vec<PathBuf>,
+    /// text: aligned tables; json: the same figures for machines.
+    #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+    format: FormatArg,
+    /// Also write one JSON line per test case to FILE: file, placement, encoder, expected,
+    /// payload, and the action and terminating rule (or why it was skipped).
+    #[arg(long, value_name = "FILE")]
+    cases: Option<PathBuf>,
+    /// No progress on stderr (by default a bar on a terminal, a line every 10% otherwise).
+    #[arg(long)]
+    no_progress: bool,
+    /// The AWS resource type to behave as; fixes the body inspection limit.
+    #[arg(long, value_enum, default_value_t = SourceArg::Alb)]
+    source: SourceArg,
+    /// How ByteMatchStatement.SearchString is encoded in the Web ACL.
+    #[arg(long, value_enum, default_value_t = EncodingArg::Base64)]
+    search_string_encoding: EncodingArg,
+    /// Treat managed rule groups webacl does not ship as groups that never match.
+    #[arg(long)]
+    allow_missing_managed: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Text,
+    Json,
 }
 
 #[derive(Parser)]
@@ -121,6 +185,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check(args) => check(args),
         Command::Rulesets(args) => rulesets(args),
+        Command::Efficacy(args) => efficacy(args),
         Command::Serve(args) => match webacl::serve::run(*args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -148,9 +213,13 @@ fn rulesets(args: RulesetsArgs) -> ExitCode {
     }
 }
 
-fn check(args: CheckArgs) -> ExitCode {
-    let opts = BuildOptions {
-        source: match args.source {
+fn build_options(
+    source: SourceArg,
+    encoding: EncodingArg,
+    allow_missing_managed: bool,
+) -> BuildOptions {
+    BuildOptions {
+        source: match source {
             SourceArg::Alb => Source::Alb,
             SourceArg::Appsync => Source::AppSync,
             SourceArg::Cloudfront => Source::CloudFront,
@@ -159,13 +228,120 @@ fn check(args: CheckArgs) -> ExitCode {
             SourceArg::AppRunner => Source::AppRunnerService,
             SourceArg::VerifiedAccess => Source::VerifiedAccessInstance,
         },
-        search_string: match args.search_string_encoding {
+        search_string: match encoding {
             EncodingArg::Base64 => SearchStringEncoding::Base64,
             EncodingArg::Text => SearchStringEncoding::Text,
         },
-        allow_missing_managed: args.allow_missing_managed,
+        allow_missing_managed,
         rate_store: None,
+    }
+}
+
+fn efficacy(args: EfficacyArgs) -> ExitCode {
+    use webacl::efficacy::{corpus, progress, report::Report};
+    let inputs: Vec<corpus::Input> = (args.corpus.into_iter().map(|p| (p, None)))
+        .chain(
+            args.attack
+                .into_iter()
+                .map(|p| (p, Some(corpus::Expect::Attack))),
+        )
+        .chain(
+            args.benign
+                .into_iter()
+                .map(|p| (p, Some(corpus::Expect::Benign))),
+        )
+        .map(|(path, expect)| corpus::Input { path, expect })
+        .collect();
+    if inputs.is_empty() {
+        eprintln!("error: name at least one corpus (CORPUS, --attack FILE or --benign FILE); see webacl efficacy --help");
+        return ExitCode::from(1);
+    }
+    let opts = build_options(
+        args.source,
+        args.search_string_encoding,
+        args.allow_missing_managed,
+    );
+    let (acl, acl_label) =
+        match webacl::efficacy::load_acl(args.web_acl.as_deref(), args.resources.as_deref(), &opts)
+        {
+            Ok(loaded) => loaded,
+            Err(diags) => {
+                for d in &diags {
+                    eprintln!("error: {d}");
+                }
+                eprintln!(
+                    "{} problem(s) found; the Web ACL was not loaded.",
+                    diags.len()
+                );
+                return ExitCode::from(2);
+            }
+        };
+    let corpus = match corpus::load(&inputs) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
     };
+    for w in &corpus.warnings {
+        eprintln!("warning: {w}");
+    }
+    let total = corpus.case_count();
+    if total == 0 {
+        eprintln!(
+            "error: the corpus holds no test case (files not read: {})",
+            corpus.unread.len()
+        );
+        for u in &corpus.unread {
+            eprintln!("  {}: {}", u.file, u.reason);
+        }
+        return ExitCode::from(1);
+    }
+    let style = if args.no_progress {
+        progress::Style::Off
+    } else if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        progress::Style::Bar
+    } else {
+        progress::Style::Lines
+    };
+    let mut cases_out = match &args.cases {
+        None => None,
+        Some(path) => match std::fs::File::create(path) {
+            Ok(f) => Some(std::io::BufWriter::new(f)),
+            Err(e) => {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                return ExitCode::from(1);
+            }
+        },
+    };
+    let mut bar = progress::Progress::new(std::io::stderr(), style, total);
+    let sink = cases_out.as_mut().map(|w| w as &mut dyn std::io::Write);
+    let outcome = match webacl::efficacy::run(&acl, &corpus, &mut bar, sink).and_then(|o| {
+        cases_out
+            .map_or(Ok(()), |mut w| std::io::Write::flush(&mut w))
+            .map(|()| o)
+    }) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: writing --cases: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    bar.finish();
+    let report = Report::new(&acl, &acl_label, &corpus, &outcome);
+    match args.format {
+        FormatArg::Text => print!("{}", report.text()),
+        FormatArg::Json => println!("{:#}", report.json()),
+    }
+    ExitCode::SUCCESS
+}
+
+fn check(args: CheckArgs) -> ExitCode {
+    let opts = build_options(
+        args.source,
+        args.search_string_encoding,
+        args.allow_missing_managed,
+    );
     let acl = match webacl::check::load_acl(&args.web_acl, args.resources.as_deref(), &opts) {
         Ok(acl) => acl,
         Err(diags) => {

@@ -1011,6 +1011,11 @@ fn triggers() -> Vec<Trigger> {
             json!({"args": "q=%3Cscript%3Ealert(%22hello%22)%3C%2Fscript%3E"})),
         trigger!("AWSManagedRulesCommonRuleSet", "CrossSiteScripting_BODY",
             json!({"httpMethod": "POST", "body": "comment=%3Cimg+src%3Dx+onerror%3Dalert(1)%3E"})),
+        // Markup written entirely in JSON `\uXXXX` escapes: only the JS_DECODE pass sees it.
+        trigger!("AWSManagedRulesCommonRuleSet", "CrossSiteScripting_BODY",
+            json!({"httpMethod": "POST", "headers": [h("Content-Type", "application/json")],
+                   "body": format!("{{\"bio\": \"{}\"}}", "<img src=x onerror=alert(1)>"
+                       .chars().map(|c| format!("\\u{:04x}", u32::from(c))).collect::<String>())})),
         trigger!("AWSManagedRulesCommonRuleSet", "CrossSiteScripting_URIPATH",
             json!({"uri": "/search/%3Csvg%20onload%3Dalert(1)%3E"})),
         trigger!("AWSManagedRulesAdminProtectionRuleSet", "AdminProtection_URIPATH", json!({"uri": "/sqlmanager/"})),
