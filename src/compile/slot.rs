@@ -148,6 +148,10 @@ pub struct SlotDef {
     pub chain: Box<[Transform]>,
     /// Parsed `IncludedPaths` for JsonBody slots.
     pub json_paths: Option<Box<[JsonPointer]>>,
+    /// A slot of the same component whose chain is a proper prefix of this one's, and that
+    /// prefix's length: this slot's values are the parent's values with the rest of the chain
+    /// applied, so the component is extracted once and shared transformations run once.
+    pub parent: Option<(super::SlotId, usize)>,
 }
 
 impl SlotDef {

@@ -153,6 +153,9 @@ pub(crate) fn slot(acl: &CompiledAcl, req: &Request, s: &mut Scratch, ix: usize)
         return s.slots[ix];
     }
     let def = &acl.slots[ix];
+    if let Some((parent, done)) = def.parent {
+        return derived_slot(acl, req, s, ix, parent as usize, done);
+    }
     let first = s.ranges.len() as u32;
     let Scratch {
         ranges,
@@ -186,6 +189,51 @@ pub(crate) fn slot(acl: &CompiledAcl, req: &Request, s: &mut Scratch, ix: usize)
         regex_done: false,
         first,
         end: s.ranges.len() as u32,
+    };
+    s.slots[ix] = st;
+    st
+}
+
+/// A slot whose values are its parent's with the rest of its chain applied.
+fn derived_slot(
+    acl: &CompiledAcl,
+    req: &Request,
+    s: &mut Scratch,
+    ix: usize,
+    parent: usize,
+    done: usize,
+) -> SlotState {
+    let from = slot(acl, req, s, parent);
+    let rest = acl.slots[ix].chain.get(done..).unwrap_or_default();
+    let first = s.ranges.len() as u32;
+    let Scratch {
+        ranges,
+        arena,
+        tbuf,
+        tbuf2,
+        ..
+    } = s;
+    for i in from.first..from.end {
+        let Some(&(a, b)) = ranges.get(i as usize) else {
+            break;
+        };
+        apply_chain(
+            rest,
+            arena.get(a as usize..b as usize).unwrap_or_default(),
+            tbuf,
+            tbuf2,
+        );
+        let start = arena.len() as u32;
+        arena.extend_from_slice(tbuf);
+        ranges.push((start, arena.len() as u32));
+    }
+    let st = SlotState {
+        computed: true,
+        literal_done: false,
+        regex_done: false,
+        first,
+        end: s.ranges.len() as u32,
+        ..from
     };
     s.slots[ix] = st;
     st

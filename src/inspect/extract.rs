@@ -30,6 +30,8 @@ pub struct Extracted {
 pub struct ExtractScratch {
     buf: Vec<u8>,
     buf2: Vec<u8>,
+    /// JsonBody with EVALUATE_AS_STRING: where each held value ends in `buf`.
+    held_ends: Vec<usize>,
     json: json::JsonScratch,
 }
 
@@ -44,6 +46,7 @@ pub fn extract(
     let ExtractScratch {
         buf,
         buf2,
+        held_ends,
         json: json_scratch,
     } = scratch;
     let mut x = Extracted {
@@ -92,30 +95,30 @@ pub fn extract(
             }
             let (window, over) = body_window(req, body_limit);
             x.oversize = over;
-            let valid = json::extract_with(
-                window,
-                slot.json_paths.as_deref(),
-                scope.json(),
-                json_scratch,
-                &mut |v| {
-                    if !*as_string_on_invalid {
-                        emit(v)
-                    }
-                },
-            );
-            x.json_invalid = !valid;
+            let paths = slot.json_paths.as_deref();
             if *as_string_on_invalid {
+                // One walk: the values are held until the body has proved valid JSON, since an
+                // invalid body is inspected as one string instead.
+                buf.clear();
+                held_ends.clear();
+                let valid =
+                    json::extract_with(window, paths, scope.json(), json_scratch, &mut |v| {
+                        buf.extend_from_slice(v);
+                        held_ends.push(buf.len());
+                    });
+                x.json_invalid = !valid;
                 if valid {
-                    json::extract_with(
-                        window,
-                        slot.json_paths.as_deref(),
-                        scope.json(),
-                        json_scratch,
-                        emit,
-                    );
+                    let mut start = 0;
+                    for &end in held_ends.iter() {
+                        emit(buf.get(start..end).unwrap_or_default());
+                        start = end;
+                    }
                 } else {
                     emit(window);
                 }
+            } else {
+                let valid = json::extract_with(window, paths, scope.json(), json_scratch, emit);
+                x.json_invalid = !valid;
             }
         }
         FieldSel::Headers { pattern, scope } => {

@@ -216,13 +216,13 @@ impl Walker<'_> {
         let index = frame.next_index;
         frame.next_index = index.saturating_add(1);
         let child = match kind {
-            Kind::Object(object) => {
+            Kind::Object(_) => {
                 if self.peek() != Some(b'"') {
                     return Err(Invalid);
                 }
                 self.buf.clear();
                 scan_string(self.body, &mut self.pos, &mut self.buf)?;
-                if !self.seen_keys.insert(object, &self.buf) {
+                if !self.seen_keys.insert(&self.buf) {
                     return Err(Invalid);
                 }
                 let key = std::mem::take(&mut self.buf);
@@ -259,6 +259,7 @@ impl Walker<'_> {
                 let kind = if b == b'{' {
                     let id = self.next_object;
                     self.next_object = id.saturating_add(1);
+                    self.seen_keys.open(id);
                     Kind::Object(id)
                 } else {
                     Kind::Array
@@ -387,6 +388,9 @@ impl Walker<'_> {
     fn close_frame(&mut self) {
         if let Some(frame) = self.frames.pop() {
             self.candidates.truncate(frame.cand_start);
+            if matches!(frame.kind, Kind::Object(_)) {
+                self.seen_keys.close();
+            }
         }
     }
 
@@ -419,20 +423,35 @@ fn starts_value(b: u8) -> bool {
 
 /// Scans the string starting at `body[*pos] == '"'`, appending its unescaped bytes to
 /// `out` and leaving `*pos` after the closing quote.
+/// Bytes that end a run of plain string content: the closing quote, an escape, a raw control.
+const ENDS_RUN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = true;
+        b += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
+
 fn scan_string(body: &[u8], pos: &mut usize, out: &mut Vec<u8>) -> Step {
     let mut i = pos.saturating_add(1);
     loop {
         let run_start = i;
+        let mut high = 0u8;
         while let Some(&b) = body.get(i) {
-            if b == b'"' || b == b'\\' || b < 0x20 {
+            if ENDS_RUN[usize::from(b)] {
                 break;
             }
+            high |= b;
             i += 1;
         }
         // Runs are split only at ASCII bytes, which never occur inside a multi-byte UTF-8
-        // sequence, so validating each run on its own is exact.
+        // sequence, so validating each run on its own is exact. An all-ASCII run is valid.
         let run = body.get(run_start..i).unwrap_or_default();
-        if std::str::from_utf8(run).is_err() {
+        if high >= 0x80 && std::str::from_utf8(run).is_err() {
             return Err(Invalid);
         }
         out.extend_from_slice(run);

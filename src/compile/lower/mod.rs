@@ -264,6 +264,7 @@ impl<'a> Lowerer<'a> {
             preparse: key.1.clone(),
             chain: key.2.clone(),
             json_paths,
+            parent: None,
         });
         self.literal_patterns.push(Vec::new());
         self.regex_patterns.push(Vec::new());
@@ -477,6 +478,7 @@ impl<'a> Lowerer<'a> {
         if !self.diags.is_empty() {
             return None;
         }
+        self.link_slot_parents();
         let (literal_banks, regex_banks) = self.banks(&ctx, base)?;
         let order: Vec<RuleId> = pre
             .into_iter()
@@ -805,6 +807,49 @@ impl<'a> Lowerer<'a> {
                 .and_then(|m| m.get(key))
                 .map(|c| c.default_size_inspection_limit.bytes())
                 .unwrap_or(BODY_LIMIT_DEFAULT),
+        }
+    }
+
+    /// Links each slot to the slot of the same component with the longest proper prefix of its
+    /// transformation chain (see [`SlotDef::parent`]), first adding a slot for every prefix that
+    /// two or more slots share (the empty prefix: the raw values), so that no extraction and no
+    /// shared transformation step runs twice per request.
+    fn link_slot_parents(&mut self) {
+        let n = self.slots.len();
+        let mut shared: HashMap<SlotKey, (usize, SlotId)> = HashMap::new();
+        for ix in 0..n {
+            let def = &self.slots[ix];
+            for len in 0..def.chain.len() {
+                let key = (
+                    def.field.clone(),
+                    def.preparse.clone(),
+                    def.chain[..len].into(),
+                );
+                shared.entry(key).or_insert((0, ix as SlotId)).0 += 1;
+            }
+        }
+        // In slot order, so that compiling the same ACL twice numbers slots the same way.
+        let mut shared: Vec<(SlotKey, (usize, SlotId))> = shared.into_iter().collect();
+        shared.sort_by_key(|((_, _, chain), (_, example))| (*example, chain.len()));
+        for ((field, preparse, chain), (users, example)) in shared {
+            let key = (field, preparse, chain);
+            if users >= 2 && !self.slot_ix.contains_key(&key) {
+                let (field, preparse, chain) = key;
+                let json_paths = self.slots[example as usize].json_paths.clone();
+                self.slot(field, preparse.into(), chain.into(), json_paths);
+            }
+        }
+        for ix in 0..self.slots.len() {
+            let def = &self.slots[ix];
+            let parent = (0..def.chain.len()).rev().find_map(|len| {
+                let key = (
+                    def.field.clone(),
+                    def.preparse.clone(),
+                    def.chain[..len].into(),
+                );
+                self.slot_ix.get(&key).map(|&p| (p, len))
+            });
+            self.slots[ix].parent = parent;
         }
     }
 
