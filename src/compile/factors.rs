@@ -15,7 +15,7 @@
 //! [`MIN_FACTOR_LEN`] bytes, or more than [`MAX_FACTORS`] of them) gets `None` and is always run.
 
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
-use regex_syntax::hir::{Hir, HirKind};
+use regex_syntax::hir::{Class, Hir, HirKind, Repetition};
 
 /// Shortest factor worth gating on: single bytes (`$`, `"`) occur everywhere.
 pub const MIN_FACTOR_LEN: usize = 2;
@@ -28,8 +28,9 @@ const RARITY_CAP: i32 = 8;
 /// Bounds handed to the literal extractor, so that case-insensitive words and classes expand into
 /// a bounded number of literals before lower-casing folds them back together.
 const EXTRACT_LIMIT_CLASS: usize = 16;
-const EXTRACT_LIMIT_TOTAL: usize = 512;
-const EXTRACT_LIMIT_LITERAL_LEN: usize = 16;
+const EXTRACT_LIMIT_TOTAL: usize = 256;
+/// Longer literals are cut: [`cost`] stops rewarding length at [`RARITY_CAP`] bytes.
+const EXTRACT_LIMIT_LITERAL_LEN: usize = RARITY_CAP as usize;
 
 /// The best set of necessary factors of `hir`, lower-cased and de-duplicated, or `None` when no
 /// set is selective enough to be worth gating on.
@@ -41,8 +42,61 @@ pub fn necessary_factors(hir: &Hir) -> Option<Vec<Vec<u8>>> {
         .limit_total(EXTRACT_LIMIT_TOTAL)
         .limit_literal_len(EXTRACT_LIMIT_LITERAL_LEN);
     let mut best: Option<Vec<Vec<u8>>> = None;
-    collect(hir, &extractor, &mut best);
+    collect(&fold_case(hir), &extractor, &mut best);
     best
+}
+
+/// `hir` as seen through lower-casing: a literal becomes its lower-case form and a class whose
+/// bytes all lower-case to one byte (`[Jj]`, what `(?i)j` parses to) becomes that byte. Factors
+/// are matched against the lower-cased value, so this loses nothing, and it spares the literal
+/// extractor from spelling out every upper/lower-case variant of a word (2^n of them).
+fn fold_case(hir: &Hir) -> Hir {
+    match hir.kind() {
+        HirKind::Literal(literal) => Hir::literal(literal.0.to_ascii_lowercase()),
+        HirKind::Class(class) => match single_lowercase_byte(class) {
+            Some(byte) => Hir::literal([byte]),
+            None => hir.clone(),
+        },
+        HirKind::Repetition(r) => Hir::repetition(Repetition {
+            sub: Box::new(fold_case(&r.sub)),
+            ..r.clone()
+        }),
+        HirKind::Capture(c) => fold_case(&c.sub),
+        HirKind::Concat(children) => Hir::concat(children.iter().map(fold_case).collect()),
+        HirKind::Alternation(alternatives) => {
+            Hir::alternation(alternatives.iter().map(fold_case).collect())
+        }
+        HirKind::Empty | HirKind::Look(_) => hir.clone(),
+    }
+}
+
+/// The one byte every member of `class` lower-cases to, if there is exactly one.
+fn single_lowercase_byte(class: &Class) -> Option<u8> {
+    let mut found: Option<u8> = None;
+    let mut check = |start: u32, end: u32| -> bool {
+        if end - start > 1 || end > 0x7f {
+            return false;
+        }
+        (start..=end).all(|b| {
+            let lower = (b as u8).to_ascii_lowercase();
+            *found.get_or_insert(lower) == lower
+        })
+    };
+    let all_fold = match class {
+        Class::Bytes(bytes) => bytes
+            .ranges()
+            .iter()
+            .all(|r| check(u32::from(r.start()), u32::from(r.end()))),
+        Class::Unicode(chars) => chars
+            .ranges()
+            .iter()
+            .all(|r| check(u32::from(r.start()), u32::from(r.end()))),
+    };
+    if all_fold {
+        found
+    } else {
+        None
+    }
 }
 
 /// Offers every candidate set found in `hir` to `best`.
@@ -159,7 +213,7 @@ mod tests {
         );
         assert_eq!(
             factors(r"\$[@\w]{0,12}:(?:__proto__|constructor)"),
-            Some(vec![":__proto__".into(), ":constructor".into()])
+            Some(vec![":__proto".into(), ":constru".into()])
         );
     }
 
