@@ -290,16 +290,22 @@ echo
 echo "webacl load comparison: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "wrk -t1 -c$CONNS -d$DURATION, medians of $RUNS run(s); proxies pinned to core 0 (1 worker), wrk + upstream on core 1"
 echo "acl = $LOAD_ACL${LOAD_RESOURCES:+ (resources: $LOAD_RESOURCES)}"
-printf '\n| %-30s | %-7s | %9s | %8s | %8s | %11s | %13s | %13s | %7s |\n' setup traffic "req/s" "p50 us" "p99 us" "CPU us/req" "req/s / nginx" "CPU / nginx" blocked
-printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..32})" "---------" "-----------:" "---------:" "---------:" "------------:" "--------------:" "--------------:" "--------:"
+cap() { awk -v c="$1" 'BEGIN { if (c > 0) printf "%.0f", 1e6 / c; else printf "-" }'; }
+printf '\n| %-34s | %-7s | %7s | %7s | %7s | %7s | %8s | %7s | %7s | %7s |\n' setup traffic "req/s" "p50 us" "p99 us" "CPU us" "req/s@1c" "rps/ngx" "CPU/ngx" blocked
+printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..36})" "---------" "--------:" "--------:" "--------:" "--------:" "---------:" "--------:" "--------:" "--------:"
 for t in $TRAFFIC; do
   for key in "${ORDER[@]}"; do
     base_rps=${MED[nginx/$t/1]:-0} base_cpu=${MED[nginx/$t/4]:-0}
-    printf '| %-30s | %-7s | %9s | %8s | %8s | %11s | %13s | %13s | %6s%% |\n' "${LABEL[$key]}" "$t" \
-      "${MED[$key/$t/1]}" "${MED[$key/$t/2]}" "${MED[$key/$t/3]}" "${MED[$key/$t/4]}" \
+    printf '| %-34s | %-7s | %7s | %7s | %7s | %7s | %8s | %7s | %7s | %6s%% |\n' "${LABEL[$key]}" "$t" \
+      "${MED[$key/$t/1]}" "${MED[$key/$t/2]}" "${MED[$key/$t/3]}" "${MED[$key/$t/4]}" "$(cap "${MED[$key/$t/4]}")" \
       "$(ratio "${MED[$key/$t/1]}" "$base_rps")" "$(ratio "${MED[$key/$t/4]}" "$base_cpu")" "${MED[$key/$t/5]}"
   done
 done
+echo
+echo "CPU us = the proxy's CPU time per request; req/s@1c = 1e6 / CPU us, what one saturated core would"
+echo "serve; rps/ngx and CPU/ngx = ratios to nginx's plain proxy for the same traffic. When wrk and the"
+echo "upstream on core 1 are the bottleneck (no proxy near 100% CPU), req/s@1c ranks the proxies better"
+echo "than req/s does."
 
 # The issue's targets, for each webacl build measured.
 echo
@@ -308,10 +314,12 @@ for spec in ${WEBACL_BINS:-}; do
   for t in $TRAFFIC; do
     a=acl-$name e=empty-$name
     [ -n "${MED[$a/$t/1]:-}" ] || continue
-    line="targets ($name, $t):"
-    [ -n "${MED[$e/$t/1]:-}" ] && line+=" acl/empty $(ratio "${MED[$a/$t/1]}" "${MED[$e/$t/1]}") (>= 0.9)"
-    [ -n "${MED[nginx/$t/1]:-}" ] && line+=", acl/nginx $(ratio "${MED[$a/$t/1]}" "${MED[nginx/$t/1]}") (>= 1.0)"
-    [ -n "${MED[modsec/$t/1]:-}" ] && line+=", acl/modsec $(ratio "${MED[$a/$t/1]}" "${MED[modsec/$t/1]}") (>= 30)"
+    # Each target as req/s ratio, then as the inverse CPU-per-request ratio in brackets.
+    both() { echo "$(ratio "${MED[$1/$t/1]}" "${MED[$2/$t/1]}") [$(ratio "${MED[$2/$t/4]}" "${MED[$1/$t/4]}")]"; }
+    line="targets ($name, $t; req/s ratio [CPU ratio]):"
+    [ -n "${MED[$e/$t/1]:-}" ] && line+=" acl/empty $(both "$a" "$e") (>= 0.9)"
+    [ -n "${MED[nginx/$t/1]:-}" ] && line+=", acl/nginx $(both "$a" nginx) (>= 1.0)"
+    [ -n "${MED[modsec/$t/1]:-}" ] && line+=", acl/modsec $(both "$a" modsec) (>= 30)"
     echo "$line"
   done
 done
