@@ -44,9 +44,17 @@ impl Sampler {
         Sampler::default()
     }
 
-    /// Offers one request to the metric's samples. `record` is the AWS WAF log record of the
-    /// request; it is read only when a sample is taken. Cost: one lock and a hash lookup.
-    pub fn offer(&self, metric: &str, now_ms: u64, info: &SampleInfo, record: &Value) {
+    /// Offers one request to the metric's samples. `record` gives the AWS WAF log record of the
+    /// request; it is called only when a sample is taken (at most once per metric every
+    /// [`MIN_GAP_MS`]), so callers can build the record lazily. Cost otherwise: one lock and a
+    /// hash lookup.
+    pub fn offer<'r>(
+        &self,
+        metric: &str,
+        now_ms: u64,
+        info: &SampleInfo,
+        record: impl FnOnce() -> &'r Value,
+    ) {
         let mut rings = self.rings.lock().unwrap_or_else(|p| p.into_inner());
         if !rings.contains_key(metric) {
             if rings.len() >= MAX_METRICS {
@@ -76,7 +84,8 @@ impl Sampler {
         {
             ring.samples.pop_front();
         }
-        ring.samples.push_back(sample(now_ms, info, record, weight));
+        ring.samples
+            .push_back(sample(now_ms, info, record(), weight));
     }
 
     /// The `get-sampled-requests` answer for `metric` between `start_ms` and `end_ms`.
@@ -186,10 +195,21 @@ mod tests {
             action: "BLOCK",
             rule_in_group: None,
         };
-        s.offer("m", 1_000_000, &info, &rec());
-        s.offer("m", 1_000_001, &info, &rec());
-        s.offer("m", 1_000_002, &info, &rec());
-        s.offer("m", 1_000_020, &info, &rec());
+        let r = rec();
+        let built = std::cell::Cell::new(0);
+        let lazy = || {
+            built.set(built.get() + 1);
+            &r
+        };
+        s.offer("m", 1_000_000, &info, lazy);
+        s.offer("m", 1_000_001, &info, lazy);
+        s.offer("m", 1_000_002, &info, lazy);
+        s.offer("m", 1_000_020, &info, lazy);
+        assert_eq!(
+            built.get(),
+            2,
+            "the record is only asked for when a sample is taken"
+        );
         let q = s.query("m", 0, u64::MAX, 100);
         assert_eq!(q["SampledRequests"].as_array().unwrap().len(), 2);
         assert_eq!(q["PopulationSize"], 4);
@@ -204,8 +224,9 @@ mod tests {
             action: "ALLOW",
             rule_in_group: None,
         };
+        let r = rec();
         for i in 0..(MAX_PER_METRIC as u64 + 50) {
-            s.offer("m", 1_000_000 + i * MIN_GAP_MS, &info, &rec());
+            s.offer("m", 1_000_000 + i * MIN_GAP_MS, &info, || &r);
         }
         assert_eq!(
             s.query("m", 0, u64::MAX, 10_000)["SampledRequests"]
@@ -214,7 +235,7 @@ mod tests {
                 .len(),
             MAX_PER_METRIC
         );
-        s.offer("m", 1_000_000 + WINDOW_MS + 600_000, &info, &rec());
+        s.offer("m", 1_000_000 + WINDOW_MS + 600_000, &info, || &r);
         assert_eq!(
             s.query("m", 0, u64::MAX, 10_000)["SampledRequests"]
                 .as_array()

@@ -35,7 +35,18 @@ pub struct LogContext<'a> {
 
 /// Builds the log record for a request evaluated into `scratch`.
 pub fn record(acl: &CompiledAcl, req: &Request, scratch: &Scratch, ctx: &LogContext) -> Value {
-    let v = &scratch.verdict;
+    record_of(acl, req, &scratch.verdict, scratch.labels(), ctx)
+}
+
+/// [`record`] from the verdict and the request's labels, for a caller that kept those after the
+/// scratch moved on (the log writer thread, see [`super::entry`]).
+pub fn record_of<'l>(
+    acl: &CompiledAcl,
+    req: &Request,
+    v: &Verdict,
+    labels: impl Iterator<Item = &'l str>,
+    ctx: &LogContext,
+) -> Value {
     let mut m = Map::new();
     m.insert("timestamp".into(), json!(req.timestamp_ms));
     m.insert("formatVersion".into(), json!(1));
@@ -70,8 +81,7 @@ pub fn record(acl: &CompiledAcl, req: &Request, scratch: &Scratch, ctx: &LogCont
     m.insert("requestHeadersInserted".into(), inserted_headers(acl, v));
     m.insert("responseCodeSent".into(), response_code(acl, v, ctx));
     m.insert("httpRequest".into(), http_request(req, ctx));
-    let labels: Vec<Value> = scratch
-        .labels()
+    let labels: Vec<Value> = labels
         .take(MAX_LOGGED_LABELS)
         .map(|l| json!({ "name": l }))
         .collect();

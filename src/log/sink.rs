@@ -1,9 +1,13 @@
 //! Where log records go: a bounded queue drained by one background writer thread.
 //!
-//! The request path only ever calls [`LogSink::submit`], which never blocks: when the queue is
-//! full the record is dropped and `submit` says so, so the caller can count it. The writer thread
-//! serializes records (one JSON object per line), writes them in batches and flushes after each
-//! batch, so a reader of the file sees every record at most one batch late.
+//! The request path only ever calls [`LogSink::submit_deferred`] (or [`LogSink::submit`]), which
+//! never blocks: when the queue is full the record is dropped and the call says so, so the caller
+//! can count it. What is queued is a [`Deferred`] record: the writer thread builds it (the proxy
+//! queues a compact copy of the request, so the JSON tree is built and dropped off the request
+//! path), applies the logging configuration, serializes it (one JSON object per line), writes in
+//! batches and flushes after each batch, so a reader of the file sees every record at most one
+//! batch late. With no target ([`Target::Off`]) nothing is queued and [`LogSink::is_on`] is false,
+//! so callers can skip preparing records at all.
 
 use super::config::LoggingConfig;
 use serde_json::Value;
@@ -25,9 +29,22 @@ pub enum Target {
     Off,
 }
 
+/// A log record the writer thread builds when it gets to it.
+pub trait Deferred: Send {
+    fn build(self: Box<Self>) -> Value;
+}
+
+impl Deferred for Value {
+    fn build(self: Box<Self>) -> Value {
+        *self
+    }
+}
+
+type Queued = Box<dyn Deferred>;
+
 /// The sending side; cheap to share behind an `Arc`.
 pub struct LogSink {
-    tx: Option<SyncSender<Value>>,
+    tx: Option<SyncSender<Queued>>,
 }
 
 impl LogSink {
@@ -59,9 +76,22 @@ impl LogSink {
         Ok(LogSink { tx: Some(tx) })
     }
 
+    /// Whether records go anywhere; when not, callers need not prepare them.
+    pub fn is_on(&self) -> bool {
+        self.tx.is_some()
+    }
+
     /// Queues one record. Returns `false` when it was dropped because the queue is full (or the
     /// writer died); never blocks.
     pub fn submit(&self, record: Value) -> bool {
+        if self.tx.is_none() {
+            return true;
+        }
+        self.submit_deferred(Box::new(record))
+    }
+
+    /// Queues a record to be built by the writer thread; otherwise as [`LogSink::submit`].
+    pub fn submit_deferred(&self, record: Box<dyn Deferred>) -> bool {
         match &self.tx {
             None => true,
             Some(tx) => match tx.try_send(record) {
@@ -73,7 +103,7 @@ impl LogSink {
 }
 
 fn write_loop(
-    rx: Receiver<Value>,
+    rx: Receiver<Queued>,
     mut out: BufWriter<Box<dyn Write + Send>>,
     config: Option<LoggingConfig>,
 ) {
@@ -82,7 +112,8 @@ fn write_loop(
     while let Ok(first) = rx.recv() {
         let mut next = Some(first);
         let mut n = 0;
-        while let Some(mut rec) = next.take() {
+        while let Some(queued) = next.take() {
+            let mut rec = queued.build();
             line.clear();
             let keep = match &config {
                 Some(c) if c.keep(&rec) => {
@@ -157,5 +188,13 @@ mod tests {
         assert!(sink.submit(json!(1)));
         assert!(sink.submit(json!(2)));
         assert!(!sink.submit(json!(3)));
+    }
+
+    #[test]
+    fn off_sink_takes_everything_and_queues_nothing() {
+        let sink = LogSink::start(Target::Off, 1).unwrap();
+        assert!(!sink.is_on());
+        assert!(sink.submit(json!(1)));
+        assert!(sink.submit(json!(2)));
     }
 }

@@ -4,12 +4,15 @@
 //! Per request: load the snapshot once (`ArcSwap`), read the body window only when a rule
 //! inspects the body, evaluate, then either answer (Block, Captcha, Challenge) or forward with
 //! the inserted headers. One AWS WAF log record per evaluated request goes to the log sink in
-//! the `logging` hook, with `responseCodeSent` set to the error status when proxying failed.
+//! the `logging` hook, with `responseCodeSent` set to the error status when proxying failed: the
+//! request path hands over a compact owned [`entry::Entry`] and the writer thread builds the JSON;
+//! with no log sink nothing is prepared at all.
 //!
 //! Failure policy: a request webacl cannot evaluate (the client broke off while sending its
 //! body) is not forwarded (fail closed); an unreachable upstream answers 502.
 
 pub mod body;
+pub mod entry;
 pub mod forward;
 pub mod respond;
 pub mod view;
@@ -17,22 +20,22 @@ pub mod view;
 use crate::admin::sampled::{SampleInfo, Sampler};
 use crate::eval::{evaluate, Scratch, Terminator};
 use crate::inspect::Request;
+use crate::log::record;
 use crate::log::record::inserted_header_list;
 use crate::log::sink::LogSink;
-use crate::log::{record, LogContext};
 use crate::metrics::Metrics;
 use crate::reload::Snapshot;
 use arc_swap::ArcSwap;
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
+use entry::Entry;
 use pingora::connectors::http::Connector;
 use pingora::http::RequestHeader;
 use pingora::prelude::*;
 use pingora::proxy::{FailToProxy, ProxyHttp, Session};
 use respond::Reply;
-use serde_json::{json, Value};
-use std::cell::RefCell;
-use std::sync::atomic::{AtomicU64, Ordering};
+use serde_json::Value;
+use std::cell::{OnceCell, RefCell};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -83,17 +86,17 @@ pub struct WafProxy {
     metrics: Arc<Metrics>,
     sink: Arc<LogSink>,
     sampler: Arc<Sampler>,
+    /// `settings.source_id`, shared with the log entries instead of copied into each.
+    source_id: Arc<str>,
 }
 
 /// Per-request state.
 #[derive(Default)]
 pub struct RequestCtx {
-    /// The snapshot this request is evaluated and logged against, loaded once.
-    snapshot: Option<Arc<Snapshot>>,
     /// Headers to insert into the forwarded request.
     inserted: Vec<(Box<str>, Box<str>)>,
-    /// The log record, written in `logging`.
-    record: Option<Value>,
+    /// What the log record is built from, queued in `logging`; `None` when logs go nowhere.
+    entry: Option<Box<Entry>>,
     /// Inspected bytes pingora will not replay; prepended to the first streamed chunk.
     replay: Option<Bytes>,
     sent_continue: bool,
@@ -120,6 +123,7 @@ impl WafProxy {
         peer.options.idle_timeout = Some(settings.idle_timeout);
         WafProxy {
             snapshots,
+            source_id: settings.source_id.as_str().into(),
             settings,
             peer,
             connector: Connector::new(None),
@@ -134,10 +138,11 @@ impl WafProxy {
     fn decide(
         &self,
         session: &Session,
-        snap: &Snapshot,
+        arc_snap: &Arc<Snapshot>,
         window: &body::Window,
         ctx: &mut RequestCtx,
     ) -> Option<Reply> {
+        let snap: &Snapshot = arc_snap;
         let raw = session
             .as_downstream()
             .as_http1()
@@ -171,12 +176,7 @@ impl WafProxy {
         let accepts_html = req
             .header_values(b"accept")
             .any(|v| memchr::memmem::find(v, b"text/html").is_some());
-        let host = req
-            .header_values(b"host")
-            .next()
-            .map(|h| String::from_utf8_lossy(h).into_owned());
-        let client_text = client_ip.map_or_else(|| "-".to_string(), |ip| ip.to_string());
-        let request_id = request_id(timestamp_ms);
+        let scheme = if self.settings.tls { "https" } else { "http" };
         SCRATCH.with(|cell| {
             let mut scratch = cell.borrow_mut();
             let started = Instant::now();
@@ -185,30 +185,57 @@ impl WafProxy {
                 .observe_evaluation(started.elapsed().as_secs_f64());
             let v = &scratch.verdict;
             snap.counters.count(v);
-            let log_ctx = LogContext {
-                source_id: &self.settings.source_id,
-                request_id: &request_id,
-                client_ip: &client_text,
-                response_code_override: None,
-                scheme: Some(if self.settings.tls { "https" } else { "http" }),
-                host: host.as_deref(),
-            };
-            let rec = record(&snap.acl, &req, &scratch, &log_ctx);
-            self.sample(snap, v, timestamp_ms, &rec);
+            // The record is built here only when a sample is taken (rarely); the log writer
+            // builds its own copy from the entry, off the request path.
+            let sampled_record = OnceCell::new();
+            self.sample(snap, v, timestamp_ms, || {
+                sampled_record.get_or_init(|| {
+                    entry::log_context(&req, &self.source_id, scheme, None, |log_ctx| {
+                        record(&snap.acl, &req, &scratch, log_ctx)
+                    })
+                })
+            });
             ctx.inserted = inserted_header_list(&snap.acl, v)
                 .into_iter()
                 .map(|(n, val)| (n.into(), val.into()))
                 .collect();
-            ctx.record = Some(rec);
+            if self.sink.is_on() {
+                ctx.entry = Some(Box::new(Entry::new(
+                    Arc::clone(arc_snap),
+                    self.source_id.clone(),
+                    scheme,
+                    &req,
+                    &scratch,
+                )));
+            }
             respond::for_verdict(&snap.acl, v, accepts_html)
         })
     }
 
     /// Offers the request to the samples of the Web ACL and of each matching rule that has
-    /// `SampledRequestsEnabled`.
-    fn sample(&self, snap: &Snapshot, v: &crate::eval::Verdict, now: u64, rec: &Value) {
-        let action = v.action().log_name();
+    /// `SampledRequestsEnabled`; `record` is called only when a sample is taken.
+    fn sample<'r>(
+        &self,
+        snap: &Snapshot,
+        v: &crate::eval::Verdict,
+        now: u64,
+        record: impl Fn() -> &'r Value,
+    ) {
         let acl = &snap.acl;
+        let terminating = match v.terminator {
+            Terminator::Default => None,
+            Terminator::Rule(id) | Terminator::Group { top: id, .. } => Some(id),
+        };
+        let sampled_rules = || {
+            terminating
+                .into_iter()
+                .chain(v.matched.iter().map(|m| m.rule))
+                .filter_map(|id| acl.rules.get(id as usize))
+                .filter(|rule| rule.sampled)
+        };
+        if !snap.sampled && sampled_rules().next().is_none() {
+            return;
+        }
         let in_group = match v.terminator {
             Terminator::Group { top, inner } => match &acl.rules[top as usize].body {
                 crate::compile::RuleBody::Group { group, .. } => Some(format!(
@@ -220,45 +247,16 @@ impl WafProxy {
             _ => None,
         };
         let info = SampleInfo {
-            action,
+            action: v.action().log_name(),
             rule_in_group: in_group.as_deref(),
         };
         if snap.sampled {
-            self.sampler.offer(&snap.metric_name, now, &info, rec);
+            self.sampler.offer(&snap.metric_name, now, &info, &record);
         }
-        let terminating = match v.terminator {
-            Terminator::Default => None,
-            Terminator::Rule(id) | Terminator::Group { top: id, .. } => Some(id),
-        };
-        for id in terminating
-            .into_iter()
-            .chain(v.matched.iter().map(|m| m.rule))
-        {
-            let rule = &acl.rules[id as usize];
-            if rule.sampled {
-                self.sampler.offer(&rule.metric_name, now, &info, rec);
-            }
+        for rule in sampled_rules() {
+            self.sampler.offer(&rule.metric_name, now, &info, &record);
         }
     }
-}
-
-/// An ALB-style trace id: `1-<epoch seconds, hex>-<96 bits, hex>`, unique within the process.
-fn request_id(now_ms: u64) -> String {
-    static SEQ: AtomicU64 = AtomicU64::new(0);
-    static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    let seed = *SEED.get_or_init(|| {
-        let t = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64);
-        t ^ (u64::from(std::process::id()) << 32)
-    });
-    let n = SEQ.fetch_add(1, Ordering::Relaxed);
-    format!(
-        "1-{:08x}-{:08x}{:016x}",
-        now_ms / 1000,
-        (seed >> 32) as u32,
-        seed.wrapping_mul(0x9e37_79b9_7f4a_7c15).wrapping_add(n)
-    )
 }
 
 #[async_trait]
@@ -270,29 +268,33 @@ impl ProxyHttp for WafProxy {
     }
 
     /// Evaluates the request; answers it here when the Web ACL does not allow it.
+    ///
+    /// The awaits on paths a plain forwarded GET does not take are boxed (`Box::pin`): their
+    /// states (the hand-forwarding one holds a whole upstream exchange) would otherwise be part
+    /// of this future, which pingora boxes and so copies on every request.
     async fn request_filter(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<bool> {
+        // Loaded once: the body phase, the answer and the log entry all see this snapshot.
         let snap = self.snapshots.load_full();
-        ctx.snapshot = Some(snap.clone());
         let window = if snap.acl.uses_body() {
-            body::read(session, snap.acl.body_limit()).await?
+            Box::pin(body::read(session, snap.acl.body_limit())).await?
         } else {
             body::Window::declared(session)
         };
         ctx.sent_continue = window.sent_continue;
         if let Some(reply) = self.decide(session, &snap, &window, ctx) {
-            respond::send(session, &reply).await?;
+            Box::pin(respond::send(session, &reply)).await?;
             return Ok(true);
         }
         if window.forward_buffered {
             let inserted = std::mem::take(&mut ctx.inserted);
-            forward::buffered(
+            Box::pin(forward::buffered(
                 &self.connector,
                 &self.peer,
                 session,
                 Bytes::from(window.bytes),
                 &inserted,
                 window.sent_continue,
-            )
+            ))
             .await?;
             return Ok(true);
         }
@@ -390,11 +392,9 @@ impl ProxyHttp for WafProxy {
 
     /// Writes the request's log record; never blocks (a full queue drops and counts).
     async fn logging(&self, _session: &mut Session, _e: Option<&Error>, ctx: &mut RequestCtx) {
-        if let Some(mut rec) = ctx.record.take() {
-            if let (Some(code), Some(map)) = (ctx.failed, rec.as_object_mut()) {
-                map.insert("responseCodeSent".into(), json!(code));
-            }
-            if !self.sink.submit(rec) {
+        if let Some(mut entry) = ctx.entry.take() {
+            entry.failed = ctx.failed;
+            if !self.sink.submit_deferred(entry) {
                 self.metrics.log_record_dropped();
             }
         }

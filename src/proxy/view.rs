@@ -34,21 +34,26 @@ pub fn headers<'s>(
 }
 
 /// Splits an HTTP/1 header block (request line first) into (name, value) pairs.
+///
+/// Runs on every request: lines and colons are found with `memchr` (SIMD) rather than byte loops.
 pub fn parse_h1_block<'a>(raw: &'a [u8], out: &mut Vec<(&'a [u8], &'a [u8])>) {
-    let mut lines = raw
-        .split(|&b| b == b'\n')
-        .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
-    let _request_line = lines.next();
-    for line in lines {
+    let mut start = 0;
+    let mut first = true;
+    while start <= raw.len() {
+        let end = memchr::memchr(b'\n', &raw[start..]).map_or(raw.len(), |i| start + i);
+        let line = &raw[start..end];
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        start = end + 1;
+        if std::mem::take(&mut first) {
+            continue; // the request line
+        }
         if line.is_empty() || out.len() >= MAX_HEADERS {
             break;
         }
-        let Some(colon) = line.iter().position(|&b| b == b':') else {
+        let Some(colon) = memchr::memchr(b':', line) else {
             continue;
         };
-        let name = &line[..colon];
-        let value = trim(&line[colon + 1..]);
-        out.push((name, value));
+        out.push((&line[..colon], trim(&line[colon + 1..])));
     }
 }
 
@@ -131,6 +136,35 @@ mod tests {
                 ("x-a", "2")
             ]
         );
+    }
+
+    #[test]
+    fn h1_block_edges() {
+        let parse = |raw: &'static [u8]| {
+            let mut out = Vec::new();
+            parse_h1_block(raw, &mut out);
+            out
+        };
+        // No blank line at the end, a bare LF, a line without a colon, an empty value.
+        assert_eq!(
+            parse(b"GET / HTTP/1.1\nA: 1\r\nnocolon\r\nB:\r\nC: 3"),
+            vec![
+                (&b"A"[..], &b"1"[..]),
+                (&b"B"[..], &b""[..]),
+                (&b"C"[..], &b"3"[..])
+            ]
+        );
+        assert!(parse(b"GET / HTTP/1.1").is_empty());
+        assert!(parse(b"").is_empty());
+        assert!(parse(b"GET / HTTP/1.1\r\n\r\nX: after-the-end\r\n").is_empty());
+        let many: Vec<u8> = std::iter::once(&b"GET / HTTP/1.1\r\n"[..])
+            .chain(std::iter::repeat_n(&b"X: y\r\n"[..], MAX_HEADERS + 10))
+            .flatten()
+            .copied()
+            .collect();
+        let mut out = Vec::new();
+        parse_h1_block(&many, &mut out);
+        assert_eq!(out.len(), MAX_HEADERS);
     }
 
     #[test]
