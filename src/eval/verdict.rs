@@ -81,7 +81,7 @@ pub enum HeaderSource {
     Default,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Verdict {
     /// ALLOW, BLOCK, CAPTCHA or CHALLENGE (never COUNT).
     pub action: Option<ActionKind>,

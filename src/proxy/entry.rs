@@ -89,7 +89,7 @@ impl Entry {
             snapshot,
             source_id,
             scheme,
-            verdict: copy_verdict(&scratch.verdict),
+            verdict: scratch.verdict.clone(),
             text,
             method,
             uri,
@@ -174,28 +174,6 @@ pub fn log_context<T>(
         scheme: Some(scheme),
         host: host.as_deref(),
     })
-}
-
-/// A field-by-field copy (`Verdict` is not `Clone`: the engine reuses it in place). A new field
-/// in `Verdict` fails to compile here, so it cannot be forgotten.
-fn copy_verdict(v: &Verdict) -> Verdict {
-    Verdict {
-        action: v.action,
-        terminator: v.terminator,
-        token_failure: v.token_failure,
-        terminating_details: v.terminating_details,
-        matched: v.matched.clone(),
-        groups: v.groups.clone(),
-        group_matches: v.group_matches.clone(),
-        group_excluded: v.group_excluded.clone(),
-        details: v.details.clone(),
-        detail_tokens: v.detail_tokens.clone(),
-        detail_text: v.detail_text.clone(),
-        header_sources: v.header_sources.clone(),
-        rate: v.rate.clone(),
-        rate_values: v.rate_values.clone(),
-        oversize: v.oversize,
-    }
 }
 
 /// An ALB-style trace id: `1-<epoch seconds, hex>-<96 bits, hex>`, unique within the process.
