@@ -163,7 +163,7 @@ fn main() {
                     *by_site.entry(s).or_default() += 1;
                 }
                 let mut by_count: Vec<_> = by_site.into_iter().collect();
-                by_count.sort_by(|a, b| b.1.cmp(&a.1));
+                by_count.sort_by_key(|s| std::cmp::Reverse(s.1));
                 println!("    where (over {TRACED} more requests):");
                 for (site, count) in by_count {
                     println!("    {count} allocation(s) from\n{site}");

@@ -23,10 +23,21 @@ use webacl::eval::{evaluate, Scratch};
 use webacl::load::{self, Resources};
 use webacl::validate::Diagnostics;
 
-/// (name, ACL text, resource files). Only the reference ACL needs resources.
-fn acls() -> Vec<(&'static str, &'static str, &'static [(&'static str, &'static str)])> {
+/// A reference ACL: name, ACL text, resource files as (file name, text).
+type NamedAcl = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
+/// The reference ACLs. Only the bench reference ACL needs resources.
+fn acls() -> Vec<NamedAcl> {
     vec![
-        ("reference", support::REFERENCE_ACL, support::REFERENCE_RESOURCES),
+        (
+            "reference",
+            support::REFERENCE_ACL,
+            support::REFERENCE_RESOURCES,
+        ),
         ("starter", support::STARTER_ACL, &[]),
         ("kitchen-sink", support::KITCHEN_SINK_ACL, &[]),
     ]

@@ -1,6 +1,7 @@
 //! Latency percentiles of one evaluation, which criterion does not report: each evaluation of the
 //! reference ACL is timed on its own (`Instant` before and after), warm, cycling through a request
-//! corpus, and the bench prints min / median / p90 / p99 / max and p99 ÷ median per corpus.
+//! corpus, and the bench prints min / median / p90 / p99 / max and p99 ÷ median per corpus, then
+//! each request's own median (a corpus mixes requests that stop at different rules).
 //!
 //! Run:
 //!
@@ -119,11 +120,14 @@ fn main() {
             black_box(evaluate(&acl, &reqs[k % reqs.len()], &mut scratch).action());
         }
         let mut times = Vec::with_capacity(samples);
+        let mut per_request = vec![Vec::with_capacity(samples / reqs.len() + 1); reqs.len()];
         for k in 0..samples {
             let r = &reqs[k % reqs.len()];
             let t = Instant::now();
             black_box(evaluate(&acl, black_box(r), &mut scratch).action());
-            times.push(t.elapsed());
+            let d = t.elapsed();
+            times.push(d);
+            per_request[k % reqs.len()].push(d);
         }
         times.sort_unstable();
         let median = percentile(&times, 0.5);
@@ -138,5 +142,15 @@ fn main() {
             us(times[times.len() - 1]),
             p99.as_secs_f64() / median.as_secs_f64().max(1e-12)
         );
+        // A corpus mixes requests that stop at different rules; each one's own median shows
+        // whether a wide p99 is one slow request or jitter.
+        let medians: Vec<String> = per_request
+            .iter_mut()
+            .map(|t| {
+                t.sort_unstable();
+                us(percentile(t, 0.5))
+            })
+            .collect();
+        println!("  per request, median: {}", medians.join(" / "));
     }
 }

@@ -77,15 +77,19 @@ fn literal(c: &mut Criterion) {
                 bits.get(0)
             })
         });
-        let finders: Vec<Finder> = pats.iter().map(|p| Finder::new(p)).collect();
-        g.bench_with_input(BenchmarkId::new("naive contains loop", n), &hay, |b, hay| {
-            b.iter(|| {
-                finders
-                    .iter()
-                    .filter(|f| f.find(black_box(hay)).is_some())
-                    .count()
-            })
-        });
+        let finders: Vec<Finder> = pats.iter().map(Finder::new).collect();
+        g.bench_with_input(
+            BenchmarkId::new("naive contains loop", n),
+            &hay,
+            |b, hay| {
+                b.iter(|| {
+                    finders
+                        .iter()
+                        .filter(|f| f.find(black_box(hay)).is_some())
+                        .count()
+                })
+            },
+        );
     }
     g.finish();
 }
@@ -120,9 +124,11 @@ fn regex(c: &mut Criterion) {
                     .expect("pattern")
             })
             .collect();
-        g.bench_with_input(BenchmarkId::new("naive Vec of regexes", n), &hay, |b, hay| {
-            b.iter(|| res.iter().filter(|r| r.is_match(black_box(hay))).count())
-        });
+        g.bench_with_input(
+            BenchmarkId::new("naive Vec of regexes", n),
+            &hay,
+            |b, hay| b.iter(|| res.iter().filter(|r| r.is_match(black_box(hay))).count()),
+        );
     }
     g.finish();
 }

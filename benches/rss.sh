@@ -26,7 +26,7 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 sleep "$IDLE_SECS"
-mem() { awk -v what="$1" '/^(VmRSS|VmHWM|RssAnon|RssFile):/ {printf "%s %s=%.1f MB", sep, $1, $2/1024; sep=","} END {print "  (" what ")"}' "/proc/$PID/status"; }
+mem() { awk -v what="$1" '/^(VmRSS|VmHWM|RssAnon|RssFile):/ {sub(":", "", $1); printf "%s %s=%.1f MB", sep, $1, $2/1024; sep=","} END {print "  (" what ")"}' "/proc/$PID/status"; }
 mem "idle, ACL loaded"
 python3 - "$PORT" "$REQUESTS" <<'PY'
 import http.client, json, sys

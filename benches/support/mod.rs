@@ -218,7 +218,7 @@ pub fn reputation_cidrs(n: usize, seed: u32) -> Vec<(Ipv4Addr, u8)> {
         let reserved = matches!(first, 0 | 10 | 127 | 224..=255)
             || addr >> 20 == 0xAC1 // 172.16.0.0/12
             || addr >> 16 == 0xC0A8 // 192.168.0.0/16
-            || [0xC0_00_02, 0xC6_33_64, 0xCB_00_71].contains(&(addr >> 8)); // documentation /24s
+            || [0xC00002, 0xC63364, 0xCB0071].contains(&(addr >> 8)); // documentation /24s
         if !reserved && seen.insert((addr, prefix)) {
             out.push((Ipv4Addr::from(addr), prefix));
         }
