@@ -117,8 +117,11 @@ pub struct RegexBank {
 pub struct RegexCache {
     /// Created on a pattern's first candidate value: most gated patterns never run.
     gated: Vec<Option<meta::Cache>>,
-    /// Per gated pattern: whether one of its factors occurred in the current value.
+    /// Per gated pattern: whether one of its factors occurred in the current value (all false
+    /// between scans)...
     candidate: Vec<bool>,
+    /// ...and the patterns set there, in the order found.
+    hits: Vec<u32>,
     /// The current value, lower-cased.
     lower: Vec<u8>,
     always: Option<(meta::Cache, PatternSet)>,
@@ -196,6 +199,7 @@ impl RegexBank {
         RegexCache {
             gated: self.gated.iter().map(|_| None).collect(),
             candidate: vec![false; self.gated.len()],
+            hits: Vec::with_capacity(self.gated.len()),
             lower: Vec::new(),
             always: self
                 .always
@@ -207,7 +211,6 @@ impl RegexBank {
     /// Scans one value; sets the bit of every pattern found anywhere in it.
     pub fn scan(&self, value: &[u8], cache: &mut RegexCache, bits: &mut Bits) {
         if let Some(ac) = &self.factors {
-            cache.candidate.fill(false);
             cache.lower.clear();
             cache
                 .lower
@@ -216,13 +219,20 @@ impl RegexBank {
             let mut at = 0;
             while let Some(m) = ac.find(aho_corasick::Input::new(lower).span(at..lower.len())) {
                 for &owner in &self.factor_owners[m.pattern().as_usize()] {
-                    cache.candidate[owner as usize] = true;
+                    let seen = &mut cache.candidate[owner as usize];
+                    if !*seen {
+                        *seen = true;
+                        cache.hits.push(owner);
+                    }
                 }
                 at = m.start() + 1;
             }
             let input = Input::new(value).earliest(true);
-            for (ix, (re, bit)) in self.gated.iter().enumerate() {
-                if !cache.candidate[ix] || bits.get(*bit) {
+            for ix in cache.hits.drain(..) {
+                let ix = ix as usize;
+                cache.candidate[ix] = false;
+                let (re, bit) = &self.gated[ix];
+                if bits.get(*bit) {
                     continue;
                 }
                 let re_cache = cache.gated[ix].get_or_insert_with(|| re.create_cache());
