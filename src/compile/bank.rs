@@ -25,6 +25,22 @@ impl Bits {
             *w |= 1 << (bit % 64);
         }
     }
+    /// Whether any of the `count` bits from `first` on is set, a word at a time.
+    #[inline]
+    pub fn any_in(&self, first: u32, count: u32) -> bool {
+        let (mut at, end) = (first, first.saturating_add(count));
+        while at < end {
+            let word = at / 64;
+            let lo = at % 64;
+            let hi = (end - word * 64).min(64);
+            let mask = (u64::MAX >> (64 - (hi - lo))) << lo;
+            if self.0.get(word as usize).is_some_and(|w| w & mask != 0) {
+                return true;
+            }
+            at = (word + 1) * 64;
+        }
+        false
+    }
     #[inline]
     pub fn get(&self, bit: u32) -> bool {
         self.0
@@ -278,6 +294,21 @@ const REGEX_CACHE_CAPACITY: usize = 2 * 1024 * 1024;
 mod tests {
     use super::*;
     use PositionalConstraint::*;
+
+    #[test]
+    fn any_in_agrees_with_bit_by_bit() {
+        let mut bits = Bits::default();
+        bits.reset(200);
+        for b in [0, 63, 64, 130, 199] {
+            bits.set(b);
+        }
+        for first in 0..200 {
+            for count in 0..(200 - first).min(140) {
+                let naive = (first..first + count).any(|b| bits.get(b));
+                assert_eq!(bits.any_in(first, count), naive, "{first} {count}");
+            }
+        }
+    }
 
     #[test]
     fn contains_word_boundaries() {

@@ -117,7 +117,7 @@ fn field(acl: &CompiledAcl, req: &Request, s: &mut Scratch, f: &FieldLeaf) -> bo
         }
         FieldTest::Regex { first, count } => {
             regex_scan(acl, s, slot_ix);
-            (*first..first + count).any(|b| s.bits.get(b))
+            s.bits.any_in(*first, *count)
         }
         FieldTest::Size { op, size } => s
             .values(slot_ix)
