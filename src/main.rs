@@ -74,11 +74,10 @@ enum Command {
     /// A test case is caught when the final action is BLOCK, CAPTCHA or CHALLENGE. Cases that
     /// cannot be represented (gRPC, a header Go's client would refuse) are listed as skipped.
     /// Exit status: 0 when the run completed, 1 on unreadable corpus input, 2 on Web ACL errors.
-    ///
-    /// Examples:
-    ///   webacl efficacy shared/corpus/gotestwaf/testcases
-    ///   webacl efficacy --web-acl acl.json --resources ./resources shared/corpus/libinjection/data
-    ///   webacl efficacy --attack probes.txt --benign traffic.txt --format json > report.json
+    #[command(after_help = "Examples:
+  webacl efficacy shared/corpus/gotestwaf/testcases
+  webacl efficacy --web-acl acl.json --resources ./resources shared/corpus/libinjection/data
+  webacl efficacy --attack probes.txt --benign traffic.txt --format json > report.json")]
     Efficacy(EfficacyArgs),
 }
 
