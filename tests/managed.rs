@@ -1217,3 +1217,46 @@ fn body_size_rule_uses_the_documented_8_kb_whatever_the_inspection_window() {
     );
     assert!(log.get("oversizeFields").is_none(), "{log}");
 }
+
+/// The starter ACL's own base64 rule: a script tag or SQL injection sent base64-encoded in a query
+/// argument (as GoTestWAF's Base64Flat encoder does, unpadded) is blocked, while the base64 that
+/// ordinary traffic carries (JWTs, opaque tokens, image data, ids) passes.
+#[test]
+fn starter_acl_decodes_base64_query_arguments() {
+    let (acl, _) =
+        webacl::efficacy::load_acl(None, None, &BuildOptions::default()).expect("starter ACL");
+    let b64 = |s: &str| {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD_NO_PAD.encode(s)
+    };
+    for (what, payload) in [
+        ("script tag", "<script>alert(document.cookie)</script>"),
+        ("img onerror", "<img src=x onerror=alert(1)>"),
+        ("sql injection", "1' OR '1'='1' --"),
+    ] {
+        let log = evaluate_one(
+            &acl,
+            &request(
+                json!({"headers": chrome_headers(), "uri": "/view", "args": format!("data={}", b64(payload))}),
+            ),
+        );
+        assert_eq!(log["action"], "BLOCK", "{what}: {log:#}");
+        assert_eq!(
+            log["terminatingRuleId"], "BlockBase64InjectionQueryArguments",
+            "{what}"
+        );
+    }
+    for (what, args) in [
+        ("JWT", "token=eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyIjoiYWxpY2UiLCJpYXQiOjE3MDAwMDAwMDB9.c2lnbmF0dXJlLXBsYWNlaG9sZGVy".to_string()),
+        ("opaque token and id", "state=Zk9yN3RqQ2xhV1l6&id=8f14e45fceea167a5a36dedd4bea2543".to_string()),
+        ("base64 of ordinary text", format!("q={}", b64("men's trail shoes, size 42 (blue)"))),
+        ("base64 image prefix", "img=iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg".to_string()),
+        ("Chrome search", "color=blue&size=42&utm_source=newsletter&q=men%27s+trail+shoes".to_string()),
+    ] {
+        let log = evaluate_one(
+            &acl,
+            &request(json!({"headers": chrome_headers(), "uri": "/view", "args": args})),
+        );
+        assert_eq!(log["action"], "ALLOW", "{what}: {log:#}");
+    }
+}
