@@ -1,5 +1,6 @@
 //! Pattern banks: all byte-match strings of one slot in one Aho-Corasick automaton, all regexes of
-//! one slot in one multi-pattern regex. A bank scan sets one bit per matching statement.
+//! one slot in one regex bank (gated by their literal factors, see [`RegexBank`]). A bank scan sets
+//! one bit per matching statement.
 
 use super::factors;
 use crate::model::PositionalConstraint;
@@ -8,6 +9,7 @@ use aho_corasick::AhoCorasick;
 use regex_automata::meta::{self, Regex};
 use regex_automata::{Input, MatchKind, PatternSet};
 use regex_syntax::hir::Hir;
+use std::collections::HashMap;
 
 /// A fixed-size bit set indexed by bank bit.
 #[derive(Debug, Clone, Default)]
@@ -146,6 +148,7 @@ pub struct RegexCache {
 impl RegexBank {
     pub fn new(patterns: &[(String, u32)]) -> Result<RegexBank, String> {
         let syntax = syntax_config();
+        let mut factor_ids: HashMap<Vec<u8>, usize> = HashMap::new();
         let mut factor_list: Vec<Vec<u8>> = Vec::new();
         let mut factor_owners: Vec<Vec<u32>> = Vec::new();
         let mut gated = Vec::new();
@@ -158,14 +161,11 @@ impl RegexBank {
                 Some(set) => {
                     let owner = gated.len() as u32;
                     for factor in set {
-                        let id = match factor_list.iter().position(|f| *f == factor) {
-                            Some(id) => id,
-                            None => {
-                                factor_list.push(factor);
-                                factor_owners.push(Vec::new());
-                                factor_list.len() - 1
-                            }
-                        };
+                        let id = *factor_ids.entry(factor.clone()).or_insert_with(|| {
+                            factor_list.push(factor);
+                            factor_owners.push(Vec::new());
+                            factor_list.len() - 1
+                        });
                         factor_owners[id].push(owner);
                     }
                     gated.push((build_regex(&[&hir], MatchKind::LeftmostFirst)?, *bit));
@@ -179,9 +179,9 @@ impl RegexBank {
         // A factor reported at a position also stands for every other factor that is its prefix.
         let own = factor_owners.clone();
         for (id, factor) in factor_list.iter().enumerate() {
-            for (other, prefix) in factor_list.iter().enumerate() {
-                if other != id && factor.starts_with(prefix) {
-                    factor_owners[id].extend_from_slice(&own[other]);
+            for len in factors::MIN_FACTOR_LEN..factor.len() {
+                if let Some(&prefix) = factor.get(..len).and_then(|p| factor_ids.get(p)) {
+                    factor_owners[id].extend_from_slice(&own[prefix]);
                 }
             }
             factor_owners[id].sort_unstable();
