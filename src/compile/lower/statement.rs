@@ -2,7 +2,7 @@
 
 use super::{Ctx, Lowerer, MAX_STATEMENT_DEPTH};
 use crate::compile::ipset::{parse_cidr, IpTable};
-use crate::compile::{FieldLeaf, FieldTest, IpSource, Leaf, Node, Position};
+use crate::compile::{FieldLeaf, FieldTest, IpSource, Leaf, LeafId, Node, Position};
 use crate::detect::Sensitivity;
 use crate::load::ResourceKind;
 use crate::model::{self, FallbackBehavior, PositionalConstraint, Statement};
@@ -64,12 +64,11 @@ impl Lowerer<'_> {
                         wcu += c;
                     }
                 }
-                let nodes = nodes.into_boxed_slice();
                 Some((
                     if matches!(s, Statement::AndStatement(_)) {
-                        Node::And(nodes)
+                        Node::And(nodes.into_boxed_slice())
                     } else {
-                        Node::Or(nodes)
+                        Node::Or(self.join_regex_leaves(nodes).into_boxed_slice())
                     },
                     wcu,
                 ))
@@ -576,5 +575,80 @@ impl super::field::LoweredField {
             self.all_query_args,
             self.transformations,
         )
+    }
+}
+
+/// Longest description kept for a joined regex leaf (`--explain` output).
+const MAX_JOINED_DESCRIPTION: usize = 240;
+
+impl Lowerer<'_> {
+    /// In an OrStatement, neighbouring regex tests of the same inspected field (same slot, same
+    /// oversize, missing-component and JSON fallbacks) whose bank bits are contiguous become one
+    /// test over the joined bit range. "Any of these pattern sets matched" is then one word-wise
+    /// bit check instead of a leaf per set: 1,000 patterns in 100 sets of AWS's maximum 10 cost
+    /// about what one set does. The result is the same, since an Or of field tests on one slot is
+    /// true exactly when one of their bits is set.
+    fn join_regex_leaves(&mut self, nodes: Vec<Node>) -> Vec<Node> {
+        let mut out: Vec<Node> = Vec::with_capacity(nodes.len());
+        for node in nodes {
+            if let (Some(Node::Leaf(prev)), Node::Leaf(cur)) = (out.last(), &node) {
+                if let Some(joined) = self.joined_regex_leaf(*prev, *cur) {
+                    if let Some(last) = out.last_mut() {
+                        *last = Node::Leaf(joined);
+                    }
+                    continue;
+                }
+            }
+            out.push(node);
+        }
+        out
+    }
+
+    fn joined_regex_leaf(&mut self, a: LeafId, b: LeafId) -> Option<LeafId> {
+        let (Some(Leaf::Field(fa)), Some(Leaf::Field(fb))) =
+            (self.leaves.get(a as usize), self.leaves.get(b as usize))
+        else {
+            return None;
+        };
+        let (
+            FieldTest::Regex {
+                first: first_a,
+                count: count_a,
+            },
+            FieldTest::Regex {
+                first: first_b,
+                count: count_b,
+            },
+        ) = (&fa.test, &fb.test)
+        else {
+            return None;
+        };
+        let same_field = fa.slot == fb.slot
+            && fa.oversize == fb.oversize
+            && fa.missing == fb.missing
+            && fa.json_invalid == fb.json_invalid;
+        if !same_field || first_a + count_a != *first_b {
+            return None;
+        }
+        let joined = FieldLeaf {
+            test: FieldTest::Regex {
+                first: *first_a,
+                count: count_a + count_b,
+            },
+            ..fa.clone()
+        };
+        let mut description = format!(
+            "{} OR {}",
+            self.leaf_descriptions[a as usize], self.leaf_descriptions[b as usize]
+        );
+        if description.len() > MAX_JOINED_DESCRIPTION {
+            let mut cut = MAX_JOINED_DESCRIPTION;
+            while !description.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            description.truncate(cut);
+            description.push_str(" …");
+        }
+        Some(self.leaf(Leaf::Field(joined), description))
     }
 }
