@@ -10,14 +10,15 @@ use std::path::PathBuf;
 
 use super::{is_sqli, is_xss, sqli, sqli_prefilter, xss, DetectScratch, Sensitivity};
 
-/// Lowest acceptable share of `sqli-*.txt` lines flagged at Low (measured: 99.87%).
+/// Lowest acceptable share of `sqli-*.txt` lines flagged at Low (measured: 99.84%).
 const SQLI_LOW_FLOOR: f64 = 0.998;
 /// Lowest acceptable share of `sqli-*.txt` lines flagged at High (measured: 99.87%).
 const SQLI_HIGH_FLOOR: f64 = 0.998;
 /// Lowest acceptable share of `xss-*.txt` lines flagged (measured: 99.70%).
 const XSS_FLOOR: f64 = 0.996;
-/// Highest acceptable share of `false_positives.txt` flagged as SQLi at Low (measured: 4.99%).
-const FP_LOW_CEILING: f64 = 0.05;
+/// Highest acceptable share of `false_positives.txt` flagged as SQLi at Low (measured: 0.95%,
+/// 4 of 421; the bar is 1%).
+const FP_LOW_CEILING: f64 = 0.01;
 /// Highest acceptable share of `false_positives.txt` flagged as SQLi at High (measured: 12.83%).
 const FP_HIGH_CEILING: f64 = 0.13;
 /// Highest acceptable share of `false_positives.txt` flagged as XSS (measured: 0%).
@@ -210,8 +211,44 @@ fn corpus_rates_and_prefilter_soundness() {
     println!("prefilters agree with the full analysis on {checked} inputs");
 }
 
+/// GoTestWAF's benign texts (`false-pos/texts.yml`), as they arrive in a query argument
+/// (URL-decoded): none is SQLi at Low, none is XSS.
+#[test]
+fn gotestwaf_benign_texts_are_not_flagged() {
+    let Some(dir) = corpus_dir() else {
+        println!("skipped: shared/corpus not found (set WEBACL_SHARED_DIR)");
+        return;
+    };
+    let path = dir.join("../gotestwaf/testcases/false-pos/texts.yml");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        println!("skipped: {} not found", path.display());
+        return;
+    };
+    #[derive(serde::Deserialize)]
+    struct Texts {
+        payload: Vec<String>,
+    }
+    let texts: Texts = serde_yaml::from_str(&text).expect("texts.yml parses");
+    assert!(
+        texts.payload.len() >= 40,
+        "texts.yml has {} payloads",
+        texts.payload.len()
+    );
+    let mut scratch = DetectScratch::default();
+    for value in &texts.payload {
+        for form in [value.as_bytes().to_vec(), url_decode(value.as_bytes())] {
+            let shown = String::from_utf8_lossy(&form).into_owned();
+            assert!(
+                !sqli_at(&form, Sensitivity::Low, &mut scratch),
+                "SQLi: {shown:?}"
+            );
+            assert!(!is_xss(&form, &mut scratch), "XSS: {shown:?}");
+        }
+    }
+}
+
 /// The verdicts with prefilters equal those without; libinjection's own verdict implies
-/// Low, and Low implies High.
+/// High, and Low implies High.
 fn assert_shortcuts_sound(input: &[u8], scratch: &mut DetectScratch) {
     let shown = || String::from_utf8_lossy(input).into_owned();
     let crate_verdict = libinjectionrs::detect_sqli(input).is_injection();
@@ -237,8 +274,8 @@ fn assert_shortcuts_sound(input: &[u8], scratch: &mut DetectScratch) {
         shown()
     );
     assert!(
-        !crate_verdict || full_low,
-        "Low misses libinjection's verdict: {:?}",
+        !crate_verdict || full_high,
+        "High misses libinjection's verdict: {:?}",
         shown()
     );
     assert!(

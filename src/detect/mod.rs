@@ -27,6 +27,7 @@
 //! lookup upper-cases into a `String`); a later detector of our own is to remove that.
 
 mod sqli;
+mod sqli_low;
 pub mod sqli_prefilter;
 pub mod xss;
 
