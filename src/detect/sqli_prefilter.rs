@@ -28,8 +28,9 @@
 //!    `[A-Za-z0-9_.]` (`keywords_use_only_word_bytes`), so a keyword token lies inside one
 //!    maximal run of those bytes. It starts at the run start, just after a `.` (the
 //!    tokenizer splits a word at a `.` when the part before it is a keyword), or after a
-//!    number token ended inside the run, which can only happen after the run's first digit
-//!    (hex `0x1f`, exponents `1e5`, `1.e5`). It ends at the run end or at a `.`. We test
+//!    number token ended inside the run, which can only happen after a digit that starts
+//!    the run or follows a `.` (hex `0x1f`, exponents `1e5`, `1.e5`, `.5`): a word that
+//!    starts at a letter runs on to the run end. It ends at the run end or at a `.`. We test
 //!    every such candidate of at most [`MAX_WORD_LEN`] bytes, case-insensitively.
 //!
 //! The prefilter errs only towards "maybe": splitting runs at more bytes than libinjection
@@ -97,7 +98,8 @@ const fn classes() -> [u8; 256] {
 }
 
 /// False only if libinjection (either sensitivity) provably cannot flag `input`.
-/// Cost: one pass, plus a hashed lookup per candidate word; no allocation once the keyword
+/// Cost: one pass, plus a table test per candidate word (a hashed lookup for the few that
+/// pass it); no allocation once the keyword
 /// set is built (on first use, from the crate's own table).
 pub fn may_be_sqli(input: &[u8]) -> bool {
     let hot = hot_words();
@@ -113,16 +115,26 @@ pub fn may_be_sqli(input: &[u8]) -> bool {
                 }
             }
             WORD => {
-                let len = input
-                    .get(i..)
-                    .unwrap_or_default()
-                    .iter()
-                    .position(|&c| CLASS[usize::from(c)] != WORD)
-                    .unwrap_or(input.len() - i);
-                if hot.run_has_hot_word(input.get(i..i + len).unwrap_or_default()) {
+                let mut end = i + 1;
+                let mut dot = b == b'.';
+                while let Some(&c) = input.get(end) {
+                    if CLASS[usize::from(c)] != WORD {
+                        break;
+                    }
+                    dot |= c == b'.';
+                    end += 1;
+                }
+                let run = input.get(i..end).unwrap_or_default();
+                // Without a `.` and a leading digit, the run is one word token: one candidate.
+                let hit = if dot || b.is_ascii_digit() {
+                    hot.run_has_hot_word(run)
+                } else {
+                    hot.contains(run)
+                };
+                if hit {
                     return true;
                 }
-                i += len;
+                i = end;
                 continue;
             }
             _ => {}
@@ -135,8 +147,24 @@ pub fn may_be_sqli(input: &[u8]) -> bool {
 /// Upper-cased hot words (see the module doc, step 4).
 struct HotWords {
     words: HashSet<Vec<u8>, BuildHasherDefault<Fnv1a>>,
-    /// Bit n set if some hot word has n bytes (n ≤ [`MAX_WORD_LEN`]).
-    lengths: u64,
+    /// `shapes[n][first]` has bit `last` set if some hot word has `n` bytes (n ≤
+    /// [`MAX_WORD_LEN`]) and starts and ends with bytes of those [`shape_class`]es: a
+    /// candidate that fails this test is not hot, without hashing it.
+    shapes: Box<[[u64; SHAPE_CLASSES]; MAX_WORD_LEN + 1]>,
+}
+
+/// Classes of [`shape_class`]: 26 letters, `_`, 10 digits, anything else.
+const SHAPE_CLASSES: usize = 38;
+
+/// Case-insensitive class of a word's first or last byte.
+fn shape_class(b: u8) -> usize {
+    match b {
+        b'A'..=b'Z' => usize::from(b - b'A'),
+        b'a'..=b'z' => usize::from(b - b'a'),
+        b'_' => 26,
+        b'0'..=b'9' => 27 + usize::from(b - b'0'),
+        _ => 37,
+    }
 }
 
 fn hot_words() -> &'static HotWords {
@@ -152,19 +180,36 @@ fn hot_words() -> &'static HotWords {
                 words.insert(part.as_bytes().to_ascii_uppercase());
             }
         }
-        let lengths = words
-            .iter()
-            .filter(|w: &&Vec<u8>| w.len() <= MAX_WORD_LEN)
-            .fold(0u64, |mask, w| mask | 1 << w.len());
-        HotWords { words, lengths }
+        let mut shapes = Box::new([[0u64; SHAPE_CLASSES]; MAX_WORD_LEN + 1]);
+        for word in &words {
+            if let (Some(&first), Some(&last), Some(row)) =
+                (word.first(), word.last(), shapes.get_mut(word.len()))
+            {
+                if let Some(cell) = row.get_mut(shape_class(first)) {
+                    *cell |= 1 << shape_class(last);
+                }
+            }
+        }
+        HotWords { words, shapes }
     })
 }
 
 impl HotWords {
     /// Does some candidate keyword token in this `[A-Za-z0-9_.]` run name a hot word?
+    /// Candidates start at a letter or `_` that begins the run, follows a `.`, or comes after
+    /// the first digit that can begin a number token (see [`first_number_digit`]); they end
+    /// at a later `.` or at the run end, at most [`MAX_WORD_LEN`] bytes on. Walking the
+    /// starts from the right keeps the nearest `.` at hand, so the usual candidate (one end)
+    /// costs a table test and no scan.
     fn run_has_hot_word(&self, run: &[u8]) -> bool {
-        let first_digit = run.iter().position(u8::is_ascii_digit).unwrap_or(run.len());
-        for (start, &b) in run.iter().enumerate() {
+        let first_digit = first_number_digit(run);
+        let mut next_dot = run.len();
+        for start in (0..run.len()).rev() {
+            let Some(&b) = run.get(start) else { continue };
+            if b == b'.' {
+                next_dot = start;
+                continue;
+            }
             if !(b.is_ascii_alphabetic() || b == b'_') {
                 continue;
             }
@@ -173,33 +218,35 @@ impl HotWords {
             if !token_may_start {
                 continue;
             }
-            // Candidate ends: every '.' after `start`, and the run end.
-            // Scanning stops MAX_WORD_LEN + 1 bytes after `start`, so a run costs at most
-            // O(len × MAX_WORD_LEN) however it is shaped.
-            let limit = run.len().min(start + MAX_WORD_LEN + 1);
-            let mut end = start + 1;
-            loop {
-                while end < limit && run.get(end) != Some(&b'.') {
-                    end += 1;
-                }
-                if end - start > MAX_WORD_LEN {
-                    break;
-                }
+            let mut end = next_dot;
+            while end - start <= MAX_WORD_LEN {
                 if self.contains(run.get(start..end).unwrap_or_default()) {
                     return true;
                 }
                 if end >= run.len() {
                     break;
                 }
-                end += 1;
+                let limit = run.len().min(start + MAX_WORD_LEN + 1);
+                end = run
+                    .get(end + 1..limit)
+                    .and_then(|rest| rest.iter().position(|&c| c == b'.'))
+                    .map_or(limit, |at| end + 1 + at);
             }
         }
         false
     }
 
-    /// Case-insensitive membership; `word.len()` must be ≤ [`MAX_WORD_LEN`].
+    /// Case-insensitive membership; longer words than [`MAX_WORD_LEN`] are never hot.
     fn contains(&self, word: &[u8]) -> bool {
-        if word.len() > MAX_WORD_LEN || self.lengths & (1 << word.len()) == 0 {
+        let (Some(&first), Some(&last), Some(row)) =
+            (word.first(), word.last(), self.shapes.get(word.len()))
+        else {
+            return false;
+        };
+        let fits = row
+            .get(shape_class(first))
+            .is_some_and(|lasts| lasts & (1 << shape_class(last)) != 0);
+        if !fits {
             return false;
         }
         let mut upper = [0u8; MAX_WORD_LEN];
@@ -210,6 +257,20 @@ impl HotWords {
         buf.make_ascii_uppercase();
         self.words.contains(&buf[..])
     }
+}
+
+/// Where the first number token of a run can begin: the first digit at the run start or
+/// right after a `.`. Inside a run, tokens start only at the run start, at a `.` (where
+/// libinjection splits a word after a keyword) or where a number token ends; a word token
+/// that starts at a letter runs to the run end (splitting only at `.`), so only a number
+/// (`1union`, `.5union`, `0x1fselect`, `1e5union`) can end inside a run, and a number starts
+/// at a digit or at a `.` followed by one. Run length when there is no such digit.
+fn first_number_digit(run: &[u8]) -> usize {
+    (0..run.len())
+        .find(|&q| {
+            run.get(q).is_some_and(u8::is_ascii_digit) && (q == 0 || run.get(q - 1) == Some(&b'.'))
+        })
+        .unwrap_or(run.len())
 }
 
 /// FNV-1a: a fast hash for short keys whose set is fixed (the keyword table), so there is
@@ -338,6 +399,8 @@ mod tests {
             "a=1&b=2",
             "text/html,application/xhtml+xml,application/xml;q=0.9",
             "unionx xunion selection",
+            "a1union",
+            "session=ab12cd34union",
         ];
         for s in no {
             assert_eq!(may_be_sqli(s.as_bytes()), s.contains(';'), "{s}");
@@ -352,6 +415,8 @@ mod tests {
             "1union",
             "0x1fselect",
             "1.e5union",
+            "x.5union",
+            "a.1union",
             "sleep.union",
             "abs.or",
             "@x",
