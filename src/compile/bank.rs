@@ -228,9 +228,8 @@ impl RegexBank {
     pub fn scan(&self, value: &[u8], cache: &mut RegexCache, bits: &mut Bits) {
         if let Some(ac) = &self.factors {
             cache.lower.clear();
-            cache
-                .lower
-                .extend(value.iter().map(|b| b.to_ascii_lowercase()));
+            cache.lower.extend_from_slice(value);
+            cache.lower.make_ascii_lowercase();
             let lower = cache.lower.as_slice();
             let mut at = 0;
             while let Some(m) = ac.find(aho_corasick::Input::new(lower).span(at..lower.len())) {
