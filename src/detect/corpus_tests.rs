@@ -23,7 +23,7 @@ const FP_HIGH_CEILING: f64 = 0.13;
 /// Highest acceptable share of `false_positives.txt` flagged as XSS (measured: 0%).
 const FP_XSS_CEILING: f64 = 0.0;
 
-fn corpus_dir() -> Option<PathBuf> {
+pub(super) fn corpus_dir() -> Option<PathBuf> {
     let shared = std::env::var_os("WEBACL_SHARED_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"));
@@ -33,7 +33,7 @@ fn corpus_dir() -> Option<PathBuf> {
 
 /// Percent-decodes one line the way the lists were encoded (query-string style, `+` is a
 /// space); invalid escapes stay as they are.
-fn url_decode(line: &[u8]) -> Vec<u8> {
+pub(super) fn url_decode(line: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(line.len());
     let mut i = 0;
     while let Some(&b) = line.get(i) {
@@ -57,7 +57,7 @@ fn url_decode(line: &[u8]) -> Vec<u8> {
 }
 
 /// (file name, decoded lines) for every data file whose name starts with `prefix`.
-fn load(dir: &std::path::Path, prefix: &str) -> Vec<(String, Vec<Vec<u8>>)> {
+pub(super) fn load(dir: &std::path::Path, prefix: &str) -> Vec<(String, Vec<Vec<u8>>)> {
     let mut names: Vec<String> = std::fs::read_dir(dir.join("data"))
         .map(|rd| {
             rd.filter_map(Result::ok)
@@ -83,7 +83,7 @@ fn load(dir: &std::path::Path, prefix: &str) -> Vec<(String, Vec<Vec<u8>>)> {
 }
 
 /// Every `--INPUT--` block of libinjection's unit-test vectors (raw, not URL-encoded).
-fn unit_test_inputs(dir: &std::path::Path) -> Vec<Vec<u8>> {
+pub(super) fn unit_test_inputs(dir: &std::path::Path) -> Vec<Vec<u8>> {
     let mut inputs = Vec::new();
     let Ok(rd) = std::fs::read_dir(dir.join("tests")) else {
         return inputs;
@@ -256,24 +256,24 @@ fn assert_shortcuts_sound(input: &[u8], scratch: &mut DetectScratch) {
 }
 
 /// A small deterministic generator (xorshift64*).
-struct Rng(u64);
+pub(super) struct Rng(pub(super) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(super) fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 
-    fn below(&mut self, n: usize) -> usize {
+    pub(super) fn below(&mut self, n: usize) -> usize {
         (self.next() % n.max(1) as u64) as usize
     }
 }
 
 /// Pieces the generator strings together: SQL words (hot and quiet), number shapes, the
 /// quiet punctuation, and (rarely) trigger bytes and HTML.
-const PIECES: &[&str] = &[
+pub(super) const PIECES: &[&str] = &[
     " ",
     " ",
     " ",

@@ -27,11 +27,18 @@
 //! lookup upper-cases into a `String`); a later detector of our own is to remove that.
 
 mod sqli;
+mod sqli_fingerprint;
+mod sqli_fold;
+mod sqli_keywords;
 pub mod sqli_prefilter;
+mod sqli_token;
+mod sqli_whitelist;
 pub mod xss;
 
 #[cfg(test)]
 mod corpus_tests;
+#[cfg(test)]
+mod sqli_parity_tests;
 
 /// `SqliMatchStatement.SensitivityLevel`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
