@@ -33,8 +33,9 @@ use super::sqli_whitelist::is_not_whitelisted;
 use super::Sensitivity;
 
 /// The detector as it was before our own analysis: the crate's analysis per context, with
-/// the same contexts, levels, `/` retry and `INTO OUTFILE` correction.
-mod reference {
+/// the same contexts, levels, `/` retry and `INTO OUTFILE` correction. Also timed beside
+/// ours by `corpus_tests::throughput`.
+pub(super) mod reference {
     use libinjectionrs::sqli::blacklist::is_blacklisted;
     use libinjectionrs::sqli::TokenType;
     use libinjectionrs::{SqliFlags, SqliState};
