@@ -211,7 +211,7 @@ fn sqli_detection_does_not_allocate_once_warm() {
     ];
     let mut scratch = DetectScratch::default();
     let mut matched = Vec::new();
-    let mut pass = |scratch: &mut DetectScratch, matched: &mut Vec<Vec<u8>>| {
+    let pass = |scratch: &mut DetectScratch, matched: &mut Vec<Vec<u8>>| {
         let mut hits = 0;
         for v in values {
             for level in [Sensitivity::Low, Sensitivity::High] {
