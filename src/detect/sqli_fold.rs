@@ -28,7 +28,8 @@
 //! reparse). The differential tests (`sqli_parity_tests.rs`) hold us to the reference.
 //!
 //! Invariants: `left ≤ pos ≤ 6` throughout, so the eight slots suffice; every slot access
-//! goes through `get`, so a broken invariant would give wrong tokens, never a panic.
+//! goes through `get` and every subtraction saturates, so a broken invariant would give wrong
+//! tokens, never a panic.
 //!
 //! Cost: a handful of tokens per pass, each a copy of at most 35 bytes; no allocation.
 
@@ -193,10 +194,10 @@ impl Folder<'_, '_> {
                 left = pos;
                 break;
             }
-            while self.more && pos <= MAX_TOKENS && pos - left < 2 {
+            while self.more && pos <= MAX_TOKENS && pos.saturating_sub(left) < 2 {
                 pos = self.read_into(pos);
             }
-            if pos - left < 2 {
+            if pos.saturating_sub(left) < 2 {
                 left = pos;
                 continue;
             }
@@ -205,10 +206,10 @@ impl Folder<'_, '_> {
                 Two::Evil(n) => return Exit::Evil(n),
                 Two::Three => {}
             }
-            while self.more && pos <= MAX_TOKENS && pos - left < 3 {
+            while self.more && pos <= MAX_TOKENS && pos.saturating_sub(left) < 3 {
                 pos = self.read_into(pos);
             }
-            if pos - left < 3 {
+            if pos.saturating_sub(left) < 3 {
                 left = pos;
                 continue;
             }
@@ -271,21 +272,21 @@ impl Folder<'_, '_> {
         let l = *left;
         let (a, b) = (self.kind(l), self.kind(l + 1));
         if (a == String && b == String) || (a == Semicolon && b == Semicolon) {
-            *pos -= 1;
+            *pos = pos.saturating_sub(1);
             return Two::Again;
         }
         if matches!(a, Operator | LogicOperator) && (self.is_unary(l + 1) || b == SqlType) {
-            *pos -= 1;
+            *pos = pos.saturating_sub(1);
             *left = 0;
             return Two::Again;
         }
         if a == LeftParen && self.is_unary(l + 1) {
-            *pos -= 1;
+            *pos = pos.saturating_sub(1);
             *left = left.saturating_sub(1);
             return Two::Again;
         }
         if self.merge_words(l) {
-            *pos -= 1;
+            *pos = pos.saturating_sub(1);
             *left = left.saturating_sub(1);
             return Two::Again;
         }
@@ -321,7 +322,7 @@ impl Folder<'_, '_> {
             )
         {
             self.copy(l, l + 1);
-            *pos -= 1;
+            *pos = pos.saturating_sub(1);
             *left = 0;
             return Two::Again;
         }
@@ -340,13 +341,13 @@ impl Folder<'_, '_> {
                 self.set_kind(l, Number);
             } else {
                 self.copy(l, l + 1);
-                *pos -= 1;
+                *pos = pos.saturating_sub(1);
             }
             *left = 0;
             return Two::Again;
         }
         if (a == LeftParen && b == LeftParen) || (a == RightParen && b == RightParen) {
-            *pos -= 1;
+            *pos = pos.saturating_sub(1);
             *left = 0;
             return Two::Again;
         }
@@ -358,11 +359,11 @@ impl Folder<'_, '_> {
             }
             // ODBC/MySQL `{foo expr}` → expr.
             *left = 0;
-            *pos -= 2;
+            *pos = pos.saturating_sub(2);
             return Two::Again;
         }
         if b == RightBrace {
-            *pos -= 1;
+            *pos = pos.saturating_sub(1);
             *left = 0;
             return Two::Again;
         }
@@ -426,7 +427,7 @@ impl Folder<'_, '_> {
                 && matches!(c, Number | Bareword | String | Variable))
             || (a == Bareword && b == Dot && c == Bareword);
         if drop_two {
-            *pos -= 2;
+            *pos = pos.saturating_sub(2);
             *left = 0;
             return true;
         }
@@ -438,7 +439,7 @@ impl Folder<'_, '_> {
                 && matches!(c, Number | Bareword | Variable | String | Function))
         {
             self.copy(l + 1, l + 2);
-            *pos -= 1;
+            *pos = pos.saturating_sub(1);
             *left = 0;
             return true;
         }
@@ -451,14 +452,14 @@ impl Folder<'_, '_> {
         }
         if a == Comma && unary && c == Function {
             self.copy(l + 1, l + 2);
-            *pos -= 1;
+            *pos = pos.saturating_sub(1);
             *left = 0;
             return true;
         }
         if a == Expression && b == Dot && c == Bareword {
             // `SELECT . `foo`` → `SELECT `foo``.
             self.copy(l + 1, l + 2);
-            *pos -= 1;
+            *pos = pos.saturating_sub(1);
             *left = 0;
             return true;
         }

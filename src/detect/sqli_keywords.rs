@@ -139,7 +139,7 @@ pub(super) fn lookup(text: &[u8]) -> Kind {
             return Kind::Bareword;
         }
         if value >> 16 == want {
-            let index = (value & 0xffff) as usize - 1;
+            let index = ((value & 0xffff) as usize).wrapping_sub(1);
             if let Some(entry) = SQL_KEYWORDS.get(index) {
                 if upper.get(..len) == Some(entry.word.as_bytes()) {
                     return Kind::from_table_type(entry.token_type);
