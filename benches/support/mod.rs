@@ -290,7 +290,7 @@ pub const SQLI_PAYLOADS: &[&str] = &[
     "1; DROP TABLE users",
     "1) or (1=1",
     "-1 union select @@version,user(),database()",
-    "1 into outfile '/tmp/x'",
+    "1 INTO OUTFILE '/tmp/x'",
     "x' AND 1=(SELECT COUNT(*) FROM tablenames); --",
     "1/*!50000union*/select 1",
     "';waitfor delay '0:0:5'--",
