@@ -4,7 +4,8 @@
 //! a few times to grow the scratch buffers, then count allocations over 1,000 evaluations. The
 //! clock advances 1 ms per request, so rate-based windows roll over as they do in service. Where
 //! the count is not zero, a second pass captures a backtrace at each allocation and prints the
-//! webacl frames it came from, grouped and counted.
+//! webacl frames it came from, grouped and counted. Last, the SQL injection detector alone on
+//! attack payloads (its full analysis), allocations per call.
 //!
 //! Run: `cargo bench --bench allocations` (it has no timing loop, so `-- --quick` changes nothing).
 
@@ -17,6 +18,7 @@ use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
+use webacl::detect::{is_sqli, DetectScratch, Sensitivity};
 use webacl::eval::{evaluate, Scratch};
 use webacl::inspect::Request;
 
@@ -113,6 +115,40 @@ fn site(bt: &Backtrace) -> String {
     }
 }
 
+/// The SQL injection detector alone (`detect::is_sqli` at both sensitivities, matched tokens
+/// written out) over the attack payloads of `support::SQLI_PAYLOADS` and the benign values,
+/// warm: allocations per call. Returns the count.
+fn detector_allocations() -> usize {
+    let mut scratch = DetectScratch::default();
+    let mut matched = Vec::new();
+    let values: Vec<&str> = support::SQLI_PAYLOADS
+        .iter()
+        .chain(support::BENIGN_VALUES)
+        .copied()
+        .collect();
+    let mut run = |n: usize| {
+        for _ in 0..n {
+            for v in &values {
+                for level in [Sensitivity::Low, Sensitivity::High] {
+                    is_sqli(v.as_bytes(), level, &mut scratch, &mut matched);
+                }
+            }
+        }
+    };
+    run(WARM_PASSES);
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    run(MEASURED / values.len().max(1));
+    let n = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    let calls = (MEASURED / values.len().max(1)) * values.len() * 2;
+    println!(
+        "  detect::is_sqli, {} attack and {} benign values, Low and High: {:.3} allocations/call ({n} over {calls} calls)",
+        support::SQLI_PAYLOADS.len(),
+        support::BENIGN_VALUES.len(),
+        n as f64 / calls.max(1) as f64
+    );
+    n
+}
+
 fn main() {
     let acls = [
         ("reference", support::reference()),
@@ -171,6 +207,7 @@ fn main() {
             }
         }
     }
+    total += detector_allocations();
     println!(
         "{}",
         if total == 0 {

@@ -5,24 +5,30 @@
 //! * `regex`: one slot's regex bank (`compile::bank::RegexBank`, one multi-pattern regex) vs a
 //!   `Vec` of compiled regexes, each asked `is_match`;
 //! * `ip`: an IP set's merged range table (`compile::ipset::IpTable`, one binary search) vs a
-//!   linear scan of (network, mask) pairs.
+//!   linear scan of (network, mask) pairs;
+//! * `detectors`: SQL injection at sensitivity Low (`detect::is_sqli`: prefilter, then our own
+//!   libinjection analysis) vs `libinjectionrs::detect_sqli`, the crate whose analysis ours
+//!   replaced, over libinjection-style attack payloads (each flagged, so both run their full
+//!   analysis) and over typical benign values (where the prefilter answers alone).
 //!
 //! These are the public types the compiler builds; no engine internals are reached around. The
-//! inputs never match (benign traffic is the common case, and a miss makes every matcher read
+//! matcher inputs never match (benign traffic is the common case, and a miss makes every matcher read
 //! its whole input), so the naive loops cannot stop early either.
 //!
-//! Run: `cargo bench --bench matchers` (add `-- --quick` for a short run).
+//! Run: `cargo bench --bench matchers` (add `-- --quick` for a short run; `-- detectors` for
+//! the detectors alone).
 
 #[path = "support/mod.rs"]
 mod support;
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use memchr::memmem::Finder;
 use regex_automata::meta::Regex;
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr};
 use webacl::compile::bank::{Bits, LiteralBank, RegexBank};
 use webacl::compile::ipset::IpTable;
+use webacl::detect::{is_sqli, DetectScratch, Sensitivity};
 use webacl::model::PositionalConstraint;
 use webacl::validate::regex_dialect::syntax_config;
 
@@ -182,5 +188,55 @@ fn ip(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(matchers, literal, regex, ip);
+fn detectors(c: &mut Criterion) {
+    let mut scratch = DetectScratch::default();
+    let mut matched = Vec::new();
+    for v in support::SQLI_PAYLOADS {
+        assert!(
+            is_sqli(v.as_bytes(), Sensitivity::Low, &mut scratch, &mut matched)
+                && libinjectionrs::detect_sqli(v.as_bytes()).is_injection(),
+            "fixture payload not flagged by both detectors: {v}"
+        );
+    }
+    let mut g = c.benchmark_group("detectors");
+    for (set, values) in [
+        ("attacks", support::SQLI_PAYLOADS),
+        ("benign", support::BENIGN_VALUES),
+    ] {
+        g.throughput(Throughput::Elements(values.len() as u64));
+        let mut scratch = DetectScratch::default();
+        let mut matched = Vec::new();
+        g.bench_function(BenchmarkId::new("sqli low, ours", set), |b| {
+            b.iter(|| {
+                values
+                    .iter()
+                    .filter(|v| {
+                        is_sqli(
+                            black_box(v.as_bytes()),
+                            Sensitivity::Low,
+                            &mut scratch,
+                            &mut matched,
+                        )
+                    })
+                    .count()
+            })
+        });
+        g.bench_function(
+            BenchmarkId::new("sqli, libinjectionrs detect_sqli", set),
+            |b| {
+                b.iter(|| {
+                    values
+                        .iter()
+                        .filter(|v| {
+                            libinjectionrs::detect_sqli(black_box(v.as_bytes())).is_injection()
+                        })
+                        .count()
+                })
+            },
+        );
+    }
+    g.finish();
+}
+
+criterion_group!(matchers, literal, regex, ip, detectors);
 criterion_main!(matchers);

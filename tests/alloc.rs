@@ -1,27 +1,45 @@
 //! "No allocation once warm": evaluating requests against a compiled ACL allocates nothing after
-//! the first few requests have grown the scratch buffers. A counting global allocator proves it.
+//! the first few requests have grown the scratch buffers, and neither does the SQL injection
+//! detector on attack payloads (its full analysis, not just the prefilter). A counting global
+//! allocator proves it; it counts per thread, so tests running in parallel do not disturb
+//! each other's counts.
 
 use serde_json::json;
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::Cell;
 use webacl::compile::{build, BuildOptions, SearchStringEncoding};
+use webacl::detect::{is_sqli, DetectScratch, Sensitivity};
 use webacl::eval::{evaluate, Scratch};
 use webacl::inspect::Request;
 use webacl::load::{Document, Resources};
 
 struct Counting;
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// Allocations made by this thread (const-initialised, so reading it never allocates).
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn count_one() {
+    // Fails only while the thread is being torn down; those allocations are not ours to count.
+    let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+}
+
+/// Allocations made so far by the calling thread.
+fn allocations() -> usize {
+    ALLOCATIONS.with(Cell::get)
+}
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count_one();
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count_one();
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 }
@@ -162,14 +180,60 @@ fn evaluation_does_not_allocate_once_warm() {
     for _ in 0..10 {
         evaluate(&acl, &req, &mut scratch);
     }
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = allocations();
     for _ in 0..1_000 {
         let v = evaluate(&acl, &req, &mut scratch);
         assert_eq!(v.action(), webacl::compile::ActionKind::Allow);
     }
-    let per_request = (ALLOCATIONS.load(Ordering::Relaxed) - before) as f64 / 1_000.0;
+    let per_request = (allocations() - before) as f64 / 1_000.0;
     assert_eq!(
         per_request, 0.0,
         "evaluation allocates {per_request} times per request once warm"
+    );
+}
+
+#[test]
+fn sqli_detection_does_not_allocate_once_warm() {
+    // Attack payloads reach the full analysis (every context up to the hit), with matched
+    // tokens written out; the benign ones run it too where the prefilter says "maybe".
+    let values: &[&[u8]] = &[
+        b"1' UNION SELECT username,password FROM users--",
+        b"' OR '1'='1",
+        b"1' AND SLEEP(5)#",
+        b"-1 union select @@version,user(),database()",
+        b"1/*!50000union*/select 1",
+        b"x' AND 1=(SELECT COUNT(*) FROM tablenames); --",
+        b"/SELECT-1e1FROM`test`",
+        b"O'Reilly",
+        b"{\"a\": [1, 2, 3]}",
+        b"hello world (again); see you",
+        b"<script>alert(1)</script>",
+    ];
+    let mut scratch = DetectScratch::default();
+    let mut matched = Vec::new();
+    let pass = |scratch: &mut DetectScratch, matched: &mut Vec<Vec<u8>>| {
+        let mut hits = 0;
+        for v in values {
+            for level in [Sensitivity::Low, Sensitivity::High] {
+                hits += usize::from(is_sqli(v, level, scratch, matched));
+            }
+        }
+        hits
+    };
+    for _ in 0..10 {
+        pass(&mut scratch, &mut matched);
+    }
+    let before = allocations();
+    let mut hits = 0;
+    for _ in 0..100 {
+        hits += pass(&mut scratch, &mut matched);
+    }
+    let allocated = allocations() - before;
+    assert!(hits >= 100 * 14, "the payloads must be detected ({hits})");
+    assert_eq!(
+        allocated,
+        0,
+        "SQLi detection allocates {allocated} times over {} calls once warm",
+        100 * values.len() * 2
     );
 }

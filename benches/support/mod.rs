@@ -278,3 +278,42 @@ pub fn word(i: usize) -> String {
         }
     }
 }
+
+/// libinjection-style SQL injection payloads, as query values arrive after URL_DECODE: each is
+/// flagged at sensitivity Low by our detector and by `libinjectionrs` (`matchers` asserts it).
+pub const SQLI_PAYLOADS: &[&str] = &[
+    "1' UNION SELECT username,password FROM users--",
+    "1 UNION ALL SELECT NULL,NULL,NULL--",
+    "' OR '1'='1",
+    "1' AND SLEEP(5)#",
+    "admin'--",
+    "1; DROP TABLE users",
+    "1) or (1=1",
+    "-1 union select @@version,user(),database()",
+    "1 INTO OUTFILE '/tmp/x'",
+    "x' AND 1=(SELECT COUNT(*) FROM tablenames); --",
+    "1/*!50000union*/select 1",
+    "';waitfor delay '0:0:5'--",
+    "1 and ascii(substring((select top 1 name from sysobjects),1,1))>64",
+    "1' ORDER BY 3--+",
+    "' AND extractvalue(1,concat(0x7e,(SELECT version())))--",
+    "1 AND (SELECT * FROM (SELECT(SLEEP(5)))a)",
+    "' || (SELECT pg_sleep(5))--",
+    "1 OR 1=1 LIMIT 1",
+    "1' GROUP BY CONCAT(version(),FLOOR(RAND(0)*2)) HAVING MIN(0)#",
+    "SELECT-1e1FROM`test`",
+];
+
+/// Typical benign header, query and cookie values (no SQLi at either sensitivity).
+pub const BENIGN_VALUES: &[&str] = &[
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0",
+    "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "gzip, deflate, br",
+    "en-US,en;q=0.9",
+    "john.smith@example.com",
+    "2024-01-15T10:30:00Z",
+    "/api/v1/users/42/profile",
+    "search terms for blue shoes",
+    "550e8400-e29b-41d4-a716-446655440000",
+    "O'Reilly",
+];

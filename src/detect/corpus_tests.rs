@@ -8,6 +8,7 @@
 
 use std::path::PathBuf;
 
+use super::sqli_parity_tests::reference;
 use super::{is_sqli, is_xss, sqli, sqli_prefilter, xss, DetectScratch, Sensitivity};
 
 /// Lowest acceptable share of `sqli-*.txt` lines flagged at Low (measured: 99.84%).
@@ -24,7 +25,7 @@ const FP_HIGH_CEILING: f64 = 0.13;
 /// Highest acceptable share of `false_positives.txt` flagged as XSS (measured: 0%).
 const FP_XSS_CEILING: f64 = 0.0;
 
-fn corpus_dir() -> Option<PathBuf> {
+pub(super) fn corpus_dir() -> Option<PathBuf> {
     let shared = std::env::var_os("WEBACL_SHARED_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"));
@@ -34,7 +35,7 @@ fn corpus_dir() -> Option<PathBuf> {
 
 /// Percent-decodes one line the way the lists were encoded (query-string style, `+` is a
 /// space); invalid escapes stay as they are.
-fn url_decode(line: &[u8]) -> Vec<u8> {
+pub(super) fn url_decode(line: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(line.len());
     let mut i = 0;
     while let Some(&b) = line.get(i) {
@@ -58,7 +59,7 @@ fn url_decode(line: &[u8]) -> Vec<u8> {
 }
 
 /// (file name, decoded lines) for every data file whose name starts with `prefix`.
-fn load(dir: &std::path::Path, prefix: &str) -> Vec<(String, Vec<Vec<u8>>)> {
+pub(super) fn load(dir: &std::path::Path, prefix: &str) -> Vec<(String, Vec<Vec<u8>>)> {
     let mut names: Vec<String> = std::fs::read_dir(dir.join("data"))
         .map(|rd| {
             rd.filter_map(Result::ok)
@@ -84,7 +85,7 @@ fn load(dir: &std::path::Path, prefix: &str) -> Vec<(String, Vec<Vec<u8>>)> {
 }
 
 /// Every `--INPUT--` block of libinjection's unit-test vectors (raw, not URL-encoded).
-fn unit_test_inputs(dir: &std::path::Path) -> Vec<Vec<u8>> {
+pub(super) fn unit_test_inputs(dir: &std::path::Path) -> Vec<Vec<u8>> {
     let mut inputs = Vec::new();
     let Ok(rd) = std::fs::read_dir(dir.join("tests")) else {
         return inputs;
@@ -293,24 +294,24 @@ fn assert_shortcuts_sound(input: &[u8], scratch: &mut DetectScratch) {
 }
 
 /// A small deterministic generator (xorshift64*).
-struct Rng(u64);
+pub(super) struct Rng(pub(super) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(super) fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 
-    fn below(&mut self, n: usize) -> usize {
+    pub(super) fn below(&mut self, n: usize) -> usize {
         (self.next() % n.max(1) as u64) as usize
     }
 }
 
 /// Pieces the generator strings together: SQL words (hot and quiet), number shapes, the
 /// quiet punctuation, and (rarely) trigger bytes and HTML.
-const PIECES: &[&str] = &[
+pub(super) const PIECES: &[&str] = &[
     " ",
     " ",
     " ",
@@ -523,7 +524,7 @@ fn throughput() {
             let secs = start.elapsed().as_secs_f64();
             let n = (rounds * values.len()) as f64;
             println!(
-                "  {label:10} {:>12.0} values/s  {:>8.3} us/value  ({hits} hits)",
+                "  {label:30} {:>12.0} values/s  {:>8.3} us/value  ({hits} hits)",
                 n / secs,
                 1e6 * secs / n
             );
@@ -534,7 +535,18 @@ fn throughput() {
         time("sqli high", &mut |v| {
             is_sqli(v, Sensitivity::High, &mut scratch, &mut matched)
         });
-        time("sqli crate", &mut |v| {
+        // Ours beside the crate-based detector it replaced (same contexts, levels and
+        // retry), behind the prefilter and without it (every value fully analysed).
+        time("sqli low, crate analysis", &mut |v| {
+            sqli_prefilter::may_be_sqli(v) && reference::detect(v, Sensitivity::Low, &mut |_| {})
+        });
+        time("sqli low, full analysis", &mut |v| {
+            sqli::detect(v, Sensitivity::Low, &mut |_| {})
+        });
+        time("sqli low, full crate analysis", &mut |v| {
+            reference::detect(v, Sensitivity::Low, &mut |_| {})
+        });
+        time("sqli crate detect_sqli", &mut |v| {
             libinjectionrs::detect_sqli(v).is_injection()
         });
         time("xss", &mut |v| is_xss(v, &mut scratch));

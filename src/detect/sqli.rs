@@ -1,8 +1,12 @@
-//! The full SQL injection analysis: libinjection's tokenizer, folding and fingerprint list,
-//! through `libinjectionrs`, with our two sensitivity levels on top.
+//! The full SQL injection analysis: libinjection's algorithm, our own implementation of it
+//! (`sqli_token.rs` → `sqli_fold.rs` → `sqli_fingerprint.rs` → `sqli_whitelist.rs`, with
+//! the table in `sqli_keywords.rs`), with our two sensitivity levels on top.
 //!
-//! Owns the mapping from [`Sensitivity`] to libinjection calls and the extraction of the
-//! matched tokens. Runs only after [`super::sqli_prefilter`] said "maybe".
+//! Owns the walk through libinjection's contexts, the mapping from [`Sensitivity`] to the
+//! whitelist, and the extraction of the matched tokens. Runs only after
+//! [`super::sqli_prefilter`] said "maybe". The reference is `libinjectionrs` 0.1.1, whose
+//! analysis `sqli_parity_tests.rs` runs beside ours on every corpus line and on random
+//! input: verdicts, fingerprints and matched tokens are identical.
 //!
 //! libinjection analyses the input in up to five contexts, in this order, stopping at the
 //! first detection: as-is (ANSI SQL); as-is as MySQL (only when the ANSI pass saw `--x` or
@@ -11,7 +15,7 @@
 //! MySQL). We walk the same contexts ourselves so that both levels share one pass each:
 //!
 //! * Low: the fingerprint is listed and passes libinjection's whitelist. One correction:
-//!   the port compares the whitelist's `INTO OUTFILE`/`INTO DUMPFILE` exception
+//!   the reference crate compares the whitelist's `INTO OUTFILE`/`INTO DUMPFILE` exception
 //!   case-sensitively where C libinjection ignores case, so `1 into outfile 'x'` slipped
 //!   through; we apply the exception case-insensitively, as C does. Then the four weak
 //!   shapes of [`super::sqli_low`] (quoted words in prose, word then comment, a folded-away
@@ -24,136 +28,117 @@
 //! `["SELECT","1e1","FROM","test"]`, while libinjection reads the leading `/` as an operator
 //! and lets the whole path pass. Removing leading quiet bytes keeps the prefilter's argument
 //! intact: the remaining text has no trigger byte, pair or hot word the whole input lacks.
+//!
+//! Cost: each context is one tokenize-and-fold pass that reads only the tokens folding
+//! needs (often a few dozen bytes); at most five contexts, ten with the `/` retry. Nothing is
+//! allocated: tokens live in one fixed array on the stack, reused by every pass.
 
-use libinjectionrs::sqli::blacklist::is_blacklisted;
-use libinjectionrs::sqli::TokenType;
-use libinjectionrs::{SqliFlags, SqliState};
-
-use super::sqli_low::{self, Quote};
+use super::sqli_fingerprint::{fingerprint, Fingerprint};
+use super::sqli_fold::{fold, Folded};
+use super::sqli_low;
+use super::sqli_token::{Dialect, Kind, Quote};
+use super::sqli_whitelist::is_not_whitelisted;
 use super::Sensitivity;
 
 /// Runs the analysis; on detection calls `on_token` with each token of the matched
 /// fingerprint, in order, and returns true.
 pub(super) fn detect(input: &[u8], level: Sensitivity, on_token: &mut dyn FnMut(&[u8])) -> bool {
-    if in_contexts(input, level, on_token) {
+    let mut folded = Folded::new();
+    if in_contexts(input, level, &mut folded, on_token) {
         return true;
     }
     match input.iter().position(|&b| b != b'/') {
-        Some(start) if start > 0 => {
-            in_contexts(input.get(start..).unwrap_or_default(), level, on_token)
-        }
+        Some(start) if start > 0 => in_contexts(
+            input.get(start..).unwrap_or_default(),
+            level,
+            &mut folded,
+            on_token,
+        ),
         _ => false,
     }
 }
 
 /// libinjection's sequence of contexts (see the module doc) at the given level.
-fn in_contexts(input: &[u8], level: Sensitivity, on_token: &mut dyn FnMut(&[u8])) -> bool {
+fn in_contexts(
+    input: &[u8],
+    level: Sensitivity,
+    folded: &mut Folded,
+    on_token: &mut dyn FnMut(&[u8]),
+) -> bool {
     if input.is_empty() {
         return false;
     }
-    let ansi = SqliFlags::FLAG_SQL_ANSI;
-    let mysql = SqliFlags::FLAG_SQL_MYSQL;
-    let none = SqliFlags::FLAG_QUOTE_NONE;
-    let mut reparse = false;
-    let mut pass = |quote, flags, reparse: &mut bool| {
-        judge(input, quote, flags, level, reparse, &mut *on_token)
-    };
-    if pass(Quote::None, none | ansi, &mut reparse) {
-        return true;
-    }
-    if reparse && pass(Quote::None, none | mysql, &mut reparse) {
+    let mut pass = |quote, dialect| judge(input, quote, dialect, level, folded, on_token);
+    let (ansi, mysql) = (Dialect::Ansi, Dialect::Mysql);
+    let (hit, reparse) = pass(Quote::None, ansi);
+    if hit || (reparse && pass(Quote::None, mysql).0) {
         return true;
     }
     if input.contains(&b'\'') {
-        let single = SqliFlags::FLAG_QUOTE_SINGLE;
-        if pass(Quote::Single, single | ansi, &mut reparse) {
-            return true;
-        }
-        if reparse && pass(Quote::Single, single | mysql, &mut reparse) {
+        let (hit, reparse) = pass(Quote::Single, ansi);
+        if hit || (reparse && pass(Quote::Single, mysql).0) {
             return true;
         }
     }
-    let double = SqliFlags::FLAG_QUOTE_DOUBLE;
-    input.contains(&b'"') && pass(Quote::Double, double | mysql, &mut reparse)
+    input.contains(&b'"') && pass(Quote::Double, mysql).0
 }
 
-/// Analyses `input` in one context. Sets `reparse` when the pass saw comments that make
-/// libinjection retry as MySQL; reports the tokens on detection.
+/// Analyses `input` in one context; reports the tokens on detection. Returns (detected,
+/// whether the pass saw comments that make libinjection retry as MySQL).
 fn judge(
     input: &[u8],
     quote: Quote,
-    flags: SqliFlags,
+    dialect: Dialect,
     level: Sensitivity,
-    reparse: &mut bool,
+    folded: &mut Folded,
     on_token: &mut dyn FnMut(&[u8]),
-) -> bool {
-    let mut state = SqliState::new(input, flags);
-    // Fingerprint, list and whitelist, exactly as libinjection's per-context check.
-    let libinjection = state.is_sqli();
-    *reparse = state.stats_comment_ddx != 0 || state.stats_comment_hash != 0;
-    let hit = match level {
-        Sensitivity::Low => {
-            let into_file = || into_file_exception(&state) && is_blacklisted(fingerprint(&state));
-            (libinjection || into_file()) && !is_weak(input, quote, &state)
-        }
-        Sensitivity::High => libinjection || is_blacklisted(fingerprint(&state)),
-    };
+) -> (bool, bool) {
+    fold(input, quote, dialect, folded);
+    let reparse = folded.comments.reparse_as_mysql();
+    let fp = fingerprint(folded);
+    let hit = fp.is_listed()
+        && match level {
+            Sensitivity::Low => {
+                (is_not_whitelisted(input, &fp, folded) || into_file_exception(&fp, folded))
+                    && !is_weak(input, quote, &fp, folded)
+            }
+            Sensitivity::High => true,
+        };
     if hit {
-        report(&state, on_token);
+        for token in folded.tokens().iter().take(fp.len()) {
+            on_token(token.value());
+        }
     }
-    hit
+    (hit, reparse)
 }
 
-/// The state's fingerprint as text (`"1&1"`).
-fn fingerprint<'s>(state: &'s SqliState<'_>) -> &'s str {
-    let len = state
-        .fingerprint
-        .iter()
-        .position(|&b| b == 0)
-        .unwrap_or(state.fingerprint.len());
-    std::str::from_utf8(state.fingerprint.get(..len).unwrap_or_default()).unwrap_or_default()
+/// Low's exceptions to libinjection's verdict ([`sqli_low`]) for this pass.
+fn is_weak(input: &[u8], quote: Quote, fp: &Fingerprint, folded: &Folded) -> bool {
+    let mut tokens = [sqli_low::Token::default(); 8];
+    for (view, token) in tokens.iter_mut().zip(folded.tokens().iter().take(fp.len())) {
+        let pos = token.pos as usize;
+        *view = sqli_low::Token {
+            pos,
+            len: (token.end as usize).saturating_sub(pos),
+            value: token.value(),
+        };
+    }
+    let shown = tokens.get(..fp.len()).unwrap_or_default();
+    sqli_low::is_weak(input, quote, fp.as_bytes(), shown)
 }
 
 /// libinjection's three-token whitelist treats `x KEYWORD y` as benign unless the keyword
 /// starts with `INTO` (case-insensitive) and is at least five bytes long (`INTO OUTFILE`);
-/// the port makes that comparison case-sensitive. True when C would call this SQLi.
-fn into_file_exception(state: &SqliState<'_>) -> bool {
-    if fingerprint(state).len() != 3 {
-        return false;
-    }
-    state.tokens.get(1).is_some_and(|t| {
-        t.token_type == TokenType::Keyword
-            && t.len >= 5
-            && t.val
-                .get(..4)
-                .is_some_and(|v| v.eq_ignore_ascii_case(b"INTO"))
-    })
-}
-
-/// Low's exceptions to libinjection's verdict ([`sqli_low`]) for this pass.
-fn is_weak(input: &[u8], quote: Quote, state: &SqliState<'_>) -> bool {
-    let print = fingerprint(state).as_bytes();
-    let mut tokens = [sqli_low::Token::default(); 8];
-    for (slot, token) in tokens.iter_mut().zip(state.tokens.iter().take(print.len())) {
-        *slot = sqli_low::Token {
-            pos: token.pos,
-            len: token.len,
-            value: token.val.get(..token.len).unwrap_or(&token.val),
-        };
-    }
-    sqli_low::is_weak(
-        input,
-        quote,
-        print,
-        tokens.get(..print.len()).unwrap_or_default(),
-    )
-}
-
-/// Passes the tokens behind the state's fingerprint to `on_token`.
-fn report(state: &SqliState<'_>, on_token: &mut dyn FnMut(&[u8])) {
-    for token in state.tokens.iter().take(fingerprint(state).len()) {
-        on_token(token.val.get(..token.len).unwrap_or(&token.val));
-    }
+/// the reference crate makes that comparison case-sensitive. True when C would call this SQLi.
+fn into_file_exception(fp: &Fingerprint, folded: &Folded) -> bool {
+    fp.len() == 3
+        && folded.tokens().get(1).is_some_and(|t| {
+            t.kind == Kind::Keyword
+                && t.len() >= 5
+                && t.value()
+                    .get(..4)
+                    .is_some_and(|v| v.eq_ignore_ascii_case(b"INTO"))
+        })
 }
 
 #[cfg(test)]

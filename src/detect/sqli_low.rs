@@ -29,13 +29,7 @@
 //! Cost: a few byte comparisons on the five fingerprint tokens, only for inputs that
 //! libinjection already flagged; no allocation.
 
-/// Which quoting context libinjection assumed for the pass that produced a fingerprint.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum Quote {
-    None,
-    Single,
-    Double,
-}
+use super::sqli_token::Quote;
 
 /// One token behind a fingerprint: where it starts in the analysed input, its length there,
 /// and its value as libinjection reports it (string tokens without their quotes).
