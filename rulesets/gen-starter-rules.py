@@ -39,11 +39,11 @@ FIRST, LAST = 60, 79  # the priorities this script owns
 # ------------------------------------------------------------------------------------------------
 
 # MongoDB query operators used as keys or in text (`$where: ...`, `{"$ne": 1}`, `user[$ne]=`),
-# the shell helpers (`db.users.find(`) and the classic `do { } while (` time-based loop.
-NOSQL_OPS = r"where|ne|eq|[gl]te?|n?in|n?or|and|not|regex|exists|expr|elemMatch|all|size|type|mod|text|function"
+# the shell helpers (`db.users.find(`) and the classic `do { } while (` time-based loop. `$type` is
+# left out: .NET and JSON Schema documents use it as a key (as they use `$id` and `$ref`). In the
+# `[$op]` form only operators that are not also common PHP variable names.
+NOSQL_OPS = r"where|ne|eq|[gl]te?|n?in|n?or|and|not|regex|exists|expr|elemMatch|all|size|mod|text|function"
 NOSQL_BRACKET = r"where|ne|eq|[gl]te?|nin|regex|exists|expr|elemMatch"
-# JSON keys: `$type`, `$id`, `$ref` are left out (.NET and JSON Schema use them).
-NOSQL_KEYS = r"where|ne|eq|[gl]te?|n?in|n?or|and|not|regex|exists|expr|elemMatch|all|size|mod|text|function"
 NOSQL = [
     r"\$(?:" + NOSQL_OPS + r")\b\s*['\"]?\s*:|\[\s*\$(?:" + NOSQL_BRACKET + r")\s*\]",
     r"\bdb\.[\w$]+\.(?:insert|find|update|remove|drop|delete|aggregate|count|distinct|mapReduce|save|rename)\w*\s*\("
@@ -279,7 +279,7 @@ def self_check():
 def rules():
     return [
         rule("BlockNoSqlInjection", 60,
-             each(NOSQL, VALUES) + [regex(r"^\$(?:" + NOSQL_KEYS + r")$", "jsonkey")]),
+             each(NOSQL, VALUES) + [regex(r"^\$(?:" + NOSQL_OPS + r")$", "jsonkey")]),
         rule("BlockLdapInjection", 61, each(LDAP, VALUES)),
         rule("BlockMailInjection", 62, each(MAIL, VALUES)),
         rule("BlockServerSideIncludes", 63, each(SSI, VALUES)),
