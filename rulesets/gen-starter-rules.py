@@ -300,7 +300,8 @@ def rules():
              each(JS, VALUES, lambda f: SCRIPT_DECODE.get(f, SCRIPT_DECODE_DEFAULT))),
         rule("BlockSqlInjectionPatterns", 69,
              each(SQLI, VALUES + ["hdr"]) + each(SQLI, ["hdr"], ["BASE64_DECODE"])),
-        rule("BlockSensitiveFileAccess", 70, each(FILES, VALUES)),
+        rule("BlockSensitiveFileAccess", 70,
+             each(FILES, VALUES) + each(FILES, ["body"], ["URL_DECODE"])),  # JS_DECODE eats `\\` paths
         rule("BlockBase64AttackTokens", 71, each(base64_regexes(BASE64_TOKENS), ["qs", "body", "path"])),
         rule("BlockOastCallbackDomains", 72, each(OAST, ["ua", "qs", "body", "path"])),
         rule("BlockGraphqlIntrospection", 73, each(GRAPHQL, ["qs", "body"])),
