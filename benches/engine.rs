@@ -3,7 +3,7 @@
 //!
 //! ACLs: `reference` (rulesets/bench/reference-acl.json, 1,497 WCU: the shape real users run,
 //! with a 10,000-CIDR reputation set, a rate-based rule, custom rules and three AWS managed
-//! groups; see rulesets/bench/README.md), the starter ACL (1,402 WCU) and the kitchen-sink example
+//! groups; see rulesets/bench/README.md), the starter ACL (3,824 WCU) and the kitchen-sink example
 //! (most statement types, fields and transformations). Requests: the corpora of
 //! rulesets/bench/requests/ (benign GET, attack GET, 8 KB JSON POST, 64 KB form POST); one
 //! iteration evaluates one request, cycling through the corpus, so a figure is the mean time per
