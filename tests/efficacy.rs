@@ -304,7 +304,10 @@ fn cli_text_report_names_groups_rules_and_rates() {
     }
     // --no-progress: the escape warning, but no progress line.
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("warning: ") && !err.contains("efficacy: "), "{err}");
+    assert!(
+        err.contains("warning: ") && !err.contains("efficacy: "),
+        "{err}"
+    );
 }
 
 #[test]
