@@ -592,6 +592,26 @@ impl<'a> Tokenizer<'a> {
         self.q_string(pos, 1, tok)
     }
 
+    /// A string whose text starts at `body` and ends before the two-byte `closer` (`]'` of
+    /// `Q'[…]'`, `$$`), its quotes recorded as `marker`; unterminated, it runs to the end.
+    fn paired_string(&self, body: usize, closer: [u8; 2], marker: u8, tok: &mut Token) -> usize {
+        let len = self.input.len();
+        let [first, second] = closer;
+        match find_pair(self.slice(body, len), first, second) {
+            Some(i) => {
+                tok.set(Kind::String, self.slice(body, body + i));
+                tok.str_open = marker;
+                tok.str_close = marker;
+                body + i + 2
+            }
+            None => {
+                tok.set(Kind::String, self.slice(body, len));
+                tok.str_open = marker;
+                len
+            }
+        }
+    }
+
     /// Oracle's `Q'<open>…<close>'` starting `offset` bytes after `pos`, or a word from `pos`.
     fn q_string(&self, pos: usize, offset: usize, tok: &mut Token) -> usize {
         let p = pos + offset;
@@ -614,20 +634,7 @@ impl<'a> Tokenizer<'a> {
             b'<' => b'>',
             other => other,
         };
-        let body = p + 3;
-        match find_pair(self.slice(body, len), close, b'\'') {
-            Some(i) => {
-                tok.set(Kind::String, self.slice(body, body + i));
-                tok.str_open = b'q';
-                tok.str_close = b'q';
-                body + i + 2
-            }
-            None => {
-                tok.set(Kind::String, self.slice(body, len));
-                tok.str_open = b'q';
-                len
-            }
-        }
+        self.paired_string(p + 3, [close, b'\''], b'q', tok)
     }
 
     /// `U&'…'` (a string marked `u`), or a word.
@@ -769,20 +776,7 @@ impl<'a> Tokenizer<'a> {
             return pos + 1 + amount;
         }
         if self.byte(pos + 1) == Some(b'$') {
-            let body = pos + 2;
-            return match find_pair(self.slice(body, len), b'$', b'$') {
-                Some(i) => {
-                    tok.set(Kind::String, self.slice(body, body + i));
-                    tok.str_open = b'$';
-                    tok.str_close = b'$';
-                    body + i + 2
-                }
-                None => {
-                    tok.set(Kind::String, self.slice(body, len));
-                    tok.str_open = b'$';
-                    len
-                }
-            };
+            return self.paired_string(pos + 2, [b'$', b'$'], b'$', tok);
         }
         let tag_len = self.run(pos + 1, |b| b.is_ascii_alphabetic());
         let tag_end = pos + 1 + tag_len;
