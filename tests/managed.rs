@@ -8,13 +8,12 @@
 //!   limits, missing User-Agent, the metadata address), one attack per rule that this rule and no
 //!   earlier one stops, and ordinary browser traffic that no group touches.
 
+mod common;
+
 use serde_json::{json, Value};
 use std::path::Path;
-use webacl::check::input::OwnedRequest;
 use webacl::compile::{build, BuildOptions, CompiledAcl, SearchStringEncoding, Source};
-use webacl::eval::{evaluate, Scratch};
 use webacl::load::{self, Document, Resources};
-use webacl::log::{record, LogContext};
 use webacl::managed::{Listing, SHIPPED};
 use webacl::validate::Diagnostics;
 
@@ -246,21 +245,7 @@ fn compile(acl: Value) -> CompiledAcl {
 
 /// Evaluates one request (the `httpRequest` shape of a log record, plus `body`) → log record.
 fn evaluate_one(acl: &CompiledAcl, request: &Value) -> Value {
-    let req = OwnedRequest::parse(&request.to_string(), 1_700_000_000_000)
-        .unwrap_or_else(|e| panic!("bad test request {request}: {e}"));
-    let headers = req.header_pairs();
-    let view = req.view(&headers);
-    let mut scratch = Scratch::new();
-    evaluate(acl, &view, &mut scratch);
-    let ctx = LogContext {
-        source_id: "111122223333-app/test/0123456789abcdef",
-        request_id: "req",
-        client_ip: &req.http.client_ip,
-        response_code_override: None,
-        scheme: None,
-        host: None,
-    };
-    record(acl, &view, &scratch, &ctx)
+    common::log_record(acl, request)
 }
 
 const CHROME_UA: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36";

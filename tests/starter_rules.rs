@@ -9,11 +9,10 @@
 //! * The ACL is within AWS's 5,000 WCU and its `Capacity` field is what we compute.
 
 use base64::Engine as _;
+mod common;
+
 use serde_json::{json, Value};
-use webacl::check::input::OwnedRequest;
 use webacl::compile::{BuildOptions, CompiledAcl};
-use webacl::eval::{evaluate, Scratch};
-use webacl::log::{record, LogContext};
 
 const CHROME_UA: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36";
 
@@ -89,21 +88,7 @@ fn http(at: &At) -> Value {
 
 /// Evaluates one request; returns (action, terminating rule) from its log record.
 fn verdict(acl: &CompiledAcl, request: &Value) -> (String, String) {
-    let req = OwnedRequest::parse(&request.to_string(), 1_700_000_000_000)
-        .unwrap_or_else(|e| panic!("bad test request {request}: {e}"));
-    let headers = req.header_pairs();
-    let view = req.view(&headers);
-    let mut scratch = Scratch::new();
-    evaluate(acl, &view, &mut scratch);
-    let ctx = LogContext {
-        source_id: "starter-rules-test",
-        request_id: "req",
-        client_ip: &req.http.client_ip,
-        response_code_override: None,
-        scheme: None,
-        host: None,
-    };
-    let log = record(acl, &view, &scratch, &ctx);
+    let log = common::log_record(acl, request);
     let s = |v: &Value| v.as_str().unwrap_or_default().to_string();
     (s(&log["action"]), s(&log["terminatingRuleId"]))
 }
