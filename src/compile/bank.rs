@@ -135,13 +135,15 @@ pub struct RegexBank {
 pub struct RegexCache {
     /// Created on a pattern's first candidate value: most gated patterns never run.
     gated: Vec<Option<meta::Cache>>,
-    /// Per gated pattern: whether one of its factors occurred in the current value (all false
-    /// between scans)...
-    candidate: Vec<bool>,
-    /// ...and the patterns set there, in the order found.
-    hits: Vec<u32>,
-    /// The current value, lower-cased.
+    /// Per gated pattern: 1 + the index of the last value it became a candidate for (0: none)
+    /// in the current scan...
+    candidate: Vec<u32>,
+    /// ...and the (pattern, value) pairs found, in the order found.
+    hits: Vec<(u32, u32)>,
+    /// The scanned values, lower-cased and laid end to end...
     lower: Vec<u8>,
+    /// ...and where each value ends in `lower`.
+    ends: Vec<u32>,
     always: Option<(meta::Cache, PatternSet)>,
 }
 
@@ -214,9 +216,10 @@ impl RegexBank {
     pub fn new_cache(&self) -> RegexCache {
         RegexCache {
             gated: self.gated.iter().map(|_| None).collect(),
-            candidate: vec![false; self.gated.len()],
+            candidate: vec![0; self.gated.len()],
             hits: Vec::with_capacity(self.gated.len()),
             lower: Vec::new(),
+            ends: Vec::new(),
             always: self
                 .always
                 .as_ref()
@@ -226,42 +229,80 @@ impl RegexBank {
 
     /// Scans one value; sets the bit of every pattern found anywhere in it.
     pub fn scan(&self, value: &[u8], cache: &mut RegexCache, bits: &mut Bits) {
+        self.scan_values(value, &[(0, value.len() as u32)], cache, bits);
+    }
+
+    /// Scans every value of a slot, `arena[a..b]` for each `(a, b)` of `values`; sets the bit of
+    /// every pattern found anywhere in one of them.
+    ///
+    /// The factor search runs once over all values, lower-cased and laid end to end, rather than
+    /// once per value: a slot holds up to dozens of short values (headers, cookies, arguments), and
+    /// each search call has a fixed cost well above that of scanning a short value. A factor found
+    /// across the seam of two values makes its patterns candidates for the value it starts in,
+    /// which only adds a candidate: each candidate's own regex then decides on that value alone.
+    pub fn scan_values(
+        &self,
+        arena: &[u8],
+        values: &[(u32, u32)],
+        cache: &mut RegexCache,
+        bits: &mut Bits,
+    ) {
+        let value_at = |&(a, b): &(u32, u32)| arena.get(a as usize..b as usize).unwrap_or_default();
         if let Some(ac) = &self.factors {
             cache.lower.clear();
-            cache.lower.extend_from_slice(value);
+            cache.ends.clear();
+            for v in values {
+                cache.lower.extend_from_slice(value_at(v));
+                cache.ends.push(cache.lower.len() as u32);
+            }
             cache.lower.make_ascii_lowercase();
             let lower = cache.lower.as_slice();
-            let mut at = 0;
+            let (mut at, mut value) = (0, 0usize);
             while let Some(m) = ac.find(aho_corasick::Input::new(lower).span(at..lower.len())) {
+                while cache
+                    .ends
+                    .get(value)
+                    .is_some_and(|&end| end as usize <= m.start())
+                {
+                    value += 1;
+                }
+                let mark = value as u32 + 1;
                 for &owner in &self.factor_owners[m.pattern().as_usize()] {
                     let seen = &mut cache.candidate[owner as usize];
-                    if !*seen {
-                        *seen = true;
-                        cache.hits.push(owner);
+                    if *seen != mark {
+                        *seen = mark;
+                        cache.hits.push((owner, value as u32));
                     }
                 }
                 at = m.start() + 1;
             }
-            let input = Input::new(value).earliest(true);
-            for ix in cache.hits.drain(..) {
+            for (ix, value) in cache.hits.drain(..) {
                 let ix = ix as usize;
-                cache.candidate[ix] = false;
+                cache.candidate[ix] = 0;
                 let (re, bit) = &self.gated[ix];
                 if bits.get(*bit) {
                     continue;
                 }
+                let Some(value) = values.get(value as usize).map(value_at) else {
+                    continue;
+                };
                 let re_cache = cache.gated[ix].get_or_insert_with(|| re.create_cache());
-                if re.search_with(re_cache, &input).is_some() {
+                if re
+                    .search_with(re_cache, &Input::new(value).earliest(true))
+                    .is_some()
+                {
                     bits.set(*bit);
                 }
             }
         }
         if let (Some((re, pattern_bits)), Some((re_cache, set))) = (&self.always, &mut cache.always)
         {
-            set.clear();
-            re.which_overlapping_matches_with(re_cache, &Input::new(value), set);
-            for pid in set.iter() {
-                bits.set(pattern_bits[pid.as_usize()]);
+            for v in values {
+                set.clear();
+                re.which_overlapping_matches_with(re_cache, &Input::new(value_at(v)), set);
+                for pid in set.iter() {
+                    bits.set(pattern_bits[pid.as_usize()]);
+                }
             }
         }
     }
@@ -469,6 +510,81 @@ mod gate_soundness {
         assert!(
             hits > 1_000,
             "the values exercise the patterns: {hits} matches"
+        );
+    }
+
+    /// One scan over a slot's values reports what scanning each value alone reports: a factor
+    /// across the seam of two values adds a candidate, never a match.
+    #[test]
+    fn slot_scan_agrees_with_value_by_value() {
+        let patterns = shipped_regexes();
+        let entries: Vec<(String, u32)> = patterns
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.clone(), i as u32))
+            .collect();
+        let bank = RegexBank::new(&entries).unwrap();
+        // Halves of attack strings, so that many factors only appear across a seam.
+        let whole = [
+            "../../etc/passwd",
+            "<script>alert(1)</script>",
+            "${jndi:ldap://x/a}",
+            "http://169.254.169.254/latest",
+            "/.git/config",
+            "union select",
+            "wget http://x",
+            "javascript:alert",
+            "..%2f..%2f",
+            "c:\\windows\\win.ini",
+        ];
+        let mut pieces: Vec<&[u8]> = Vec::new();
+        for w in whole {
+            let (a, b) = w.as_bytes().split_at(w.len() / 2);
+            pieces.extend([a, b, w.as_bytes(), b"", b"plain text"]);
+        }
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let mut cache = bank.new_cache();
+        let (mut together, mut alone) = (Bits::default(), Bits::default());
+        let (mut seam_candidates, mut matched) = (0, 0);
+        for _ in 0..2_000 {
+            let mut arena = Vec::new();
+            let mut ranges = Vec::new();
+            for _ in 0..1 + next(8) {
+                let start = arena.len() as u32;
+                arena.extend_from_slice(pieces[next(pieces.len())]);
+                ranges.push((start, arena.len() as u32));
+            }
+            together.reset(patterns.len() as u32);
+            alone.reset(patterns.len() as u32);
+            bank.scan_values(&arena, &ranges, &mut cache, &mut together);
+            for &(a, b) in &ranges {
+                bank.scan(&arena[a as usize..b as usize], &mut cache, &mut alone);
+            }
+            let mut whole_text = Bits::default();
+            whole_text.reset(patterns.len() as u32);
+            bank.scan(&arena, &mut cache, &mut whole_text);
+            for i in 0..patterns.len() as u32 {
+                assert_eq!(
+                    together.get(i),
+                    alone.get(i),
+                    "{:?} on {ranges:?} of {:?}",
+                    patterns[i as usize],
+                    arena.escape_ascii().to_string()
+                );
+                matched += usize::from(alone.get(i));
+                seam_candidates += usize::from(whole_text.get(i) && !alone.get(i));
+            }
+        }
+        assert!(matched > 500, "{matched} matches");
+        assert!(
+            seam_candidates > 10,
+            "{seam_candidates} matches only across a seam"
         );
     }
 }

@@ -47,6 +47,11 @@ struct Tables {
     fingerprints: Vec<u64>,
 }
 
+/// Builds the keyword and fingerprint tables (see [`super::prepare`]).
+pub(super) fn prepare() {
+    tables();
+}
+
 fn tables() -> &'static Tables {
     static TABLES: OnceLock<Tables> = OnceLock::new();
     TABLES.get_or_init(build)

@@ -167,6 +167,11 @@ fn shape_class(b: u8) -> usize {
     }
 }
 
+/// Builds the hot-word table (see [`super::prepare`]).
+pub(super) fn prepare() {
+    hot_words();
+}
+
 fn hot_words() -> &'static HotWords {
     static HOT: OnceLock<HotWords> = OnceLock::new();
     HOT.get_or_init(|| {

@@ -1,15 +1,18 @@
 //! Leaf statements: slot computation (memoized per request), bank scans, and the leaf tests.
 
-use super::scratch::{slot_values, Scratch, SlotState, FALSE, NOT_APPLIED, TRUE};
+use super::scratch::{
+    slot_values, Scratch, SlotState, ValueFacts, CLEAN_SQLI_HIGH, CLEAN_SQLI_LOW, CLEAN_XSS, FALSE,
+    NOT_APPLIED, TRUE,
+};
 use super::verdict::{OVERSIZE_BODY, OVERSIZE_COOKIES, OVERSIZE_HEADERS, OVERSIZE_JSON_BODY};
 use crate::compile::slot::FieldSel;
 use crate::compile::Source;
 use crate::compile::{CompiledAcl, FieldLeaf, FieldTest, IpSource, Leaf, LeafId, Node, Position};
-use crate::detect;
+use crate::detect::{self, Sensitivity};
 use crate::inspect::extract::extract;
 use crate::inspect::Request;
 use crate::model::{ComparisonOperator, LabelMatchScope, OversizeHandling};
-use crate::transform::apply_chain;
+use crate::transform::{apply_chain_if_changed, Triggers};
 use std::net::IpAddr;
 
 /// With `Position: ANY`, AWS examines at most the last this-many addresses of the header.
@@ -123,28 +126,88 @@ fn field(acl: &CompiledAcl, req: &Request, s: &mut Scratch, f: &FieldLeaf) -> bo
             .values(slot_ix)
             .any(|v| compare(*op, v.len() as u64, *size)),
         FieldTest::Sqli(level) => {
+            // A value clean at High is clean at Low too (High flags a superset).
+            let (known_clean, now_clean) = match level {
+                Sensitivity::Low => (CLEAN_SQLI_LOW | CLEAN_SQLI_HIGH, CLEAN_SQLI_LOW),
+                Sensitivity::High => (CLEAN_SQLI_HIGH, CLEAN_SQLI_HIGH),
+            };
             let Scratch {
                 slots,
                 ranges,
+                facts,
                 arena,
                 detect,
                 tokens,
                 ..
             } = s;
-            slot_values(slots, ranges, arena, slot_ix)
-                .any(|v| detect::is_sqli(v, *level, detect, tokens))
+            let values = Values::of(slots[slot_ix], ranges, arena);
+            detect_once(values, facts, known_clean, now_clean, |v| {
+                detect::is_sqli(v, *level, detect, tokens)
+            })
         }
         FieldTest::Xss => {
             let Scratch {
                 slots,
                 ranges,
+                facts,
                 arena,
                 detect,
                 ..
             } = s;
-            slot_values(slots, ranges, arena, slot_ix).any(|v| detect::is_xss(v, detect))
+            let values = Values::of(slots[slot_ix], ranges, arena);
+            detect_once(values, facts, CLEAN_XSS, CLEAN_XSS, |v| {
+                detect::is_xss(v, detect)
+            })
         }
     }
+}
+
+/// A computed slot's value ranges, with the arena they index.
+struct Values<'a> {
+    first: usize,
+    ranges: &'a [(u32, u32)],
+    arena: &'a [u8],
+}
+
+impl<'a> Values<'a> {
+    fn of(st: SlotState, ranges: &'a [(u32, u32)], arena: &'a [u8]) -> Values<'a> {
+        Values {
+            first: st.first as usize,
+            ranges: ranges
+                .get(st.first as usize..st.end as usize)
+                .unwrap_or_default(),
+            arena,
+        }
+    }
+}
+
+/// Runs a detector over a slot's values until one is flagged, skipping bytes already found clean
+/// (`known_clean` bits at their origin) and recording the clean ones (`now_clean`).
+fn detect_once(
+    values: Values,
+    facts: &mut [ValueFacts],
+    known_clean: u8,
+    now_clean: u8,
+    mut flagged: impl FnMut(&[u8]) -> bool,
+) -> bool {
+    for (k, &(a, b)) in values.ranges.iter().enumerate() {
+        let Some(origin) = facts.get(values.first + k).map(|f| f.origin as usize) else {
+            break;
+        };
+        if facts
+            .get(origin)
+            .is_some_and(|o| o.clean & known_clean != 0)
+        {
+            continue;
+        }
+        if flagged(values.arena.get(a as usize..b as usize).unwrap_or_default()) {
+            return true;
+        }
+        if let Some(o) = facts.get_mut(origin) {
+            o.clean |= now_clean;
+        }
+    }
+    false
 }
 
 /// Computes a slot's values once per request: extract, then transform each value.
@@ -159,6 +222,7 @@ pub(crate) fn slot(acl: &CompiledAcl, req: &Request, s: &mut Scratch, ix: usize)
     let first = s.ranges.len() as u32;
     let Scratch {
         ranges,
+        facts,
         arena,
         extract: xs,
         tbuf,
@@ -167,11 +231,18 @@ pub(crate) fn slot(acl: &CompiledAcl, req: &Request, s: &mut Scratch, ix: usize)
     } = s;
     let x = extract(def, req, acl.body_limit, xs, &mut |raw| {
         let start = arena.len() as u32;
-        if def.chain.is_empty() {
-            arena.extend_from_slice(raw);
+        // Without a chain the triggers are left for a derived slot to work out, if any asks.
+        let raw_triggers = if def.chain.is_empty() {
+            Triggers::ALL
         } else {
-            apply_chain(&def.chain, raw, tbuf, tbuf2);
+            Triggers::of(raw)
+        };
+        if apply_chain_if_changed(&def.chain, raw, raw_triggers, tbuf, tbuf2) {
             arena.extend_from_slice(tbuf);
+            facts.push(ValueFacts::own(Triggers::ALL, ranges.len()));
+        } else {
+            arena.extend_from_slice(raw);
+            facts.push(ValueFacts::own(raw_triggers, ranges.len()));
         }
         ranges.push((start, arena.len() as u32));
     });
@@ -194,7 +265,8 @@ pub(crate) fn slot(acl: &CompiledAcl, req: &Request, s: &mut Scratch, ix: usize)
     st
 }
 
-/// A slot whose values are its parent's with the rest of its chain applied.
+/// A slot whose values are its parent's with the rest of its chain applied; a value the rest of
+/// the chain leaves unchanged is the parent's own range of the arena, not a copy.
 fn derived_slot(
     acl: &CompiledAcl,
     req: &Request,
@@ -208,24 +280,32 @@ fn derived_slot(
     let first = s.ranges.len() as u32;
     let Scratch {
         ranges,
+        facts,
         arena,
         tbuf,
         tbuf2,
         ..
     } = s;
     for i in from.first..from.end {
-        let Some(&(a, b)) = ranges.get(i as usize) else {
+        let (Some(&(a, b)), Some(known)) = (ranges.get(i as usize), facts.get_mut(i as usize))
+        else {
             break;
         };
-        apply_chain(
-            rest,
-            arena.get(a as usize..b as usize).unwrap_or_default(),
-            tbuf,
-            tbuf2,
-        );
-        let start = arena.len() as u32;
-        arena.extend_from_slice(tbuf);
-        ranges.push((start, arena.len() as u32));
+        let parent_value = arena.get(a as usize..b as usize).unwrap_or_default();
+        if known.triggers == Triggers::ALL {
+            known.triggers = Triggers::of(parent_value);
+        }
+        let parent = *known;
+        if apply_chain_if_changed(rest, parent_value, parent.triggers, tbuf, tbuf2) {
+            let start = arena.len() as u32;
+            arena.extend_from_slice(tbuf);
+            facts.push(ValueFacts::own(Triggers::ALL, ranges.len()));
+            ranges.push((start, arena.len() as u32));
+        } else {
+            // The value passes the rest of the chain unchanged: share the parent's bytes.
+            ranges.push((a, b));
+            facts.push(parent);
+        }
     }
     let st = SlotState {
         computed: true,
@@ -273,9 +353,11 @@ fn regex_scan(acl: &CompiledAcl, s: &mut Scratch, ix: usize) {
             ..
         } = s;
         let cache = regex_caches[ix].get_or_insert_with(|| bank.new_cache());
-        for v in slot_values(slots, ranges, arena, ix) {
-            bank.scan(v, cache, bits);
-        }
+        let st = slots[ix];
+        let values = ranges
+            .get(st.first as usize..st.end as usize)
+            .unwrap_or_default();
+        bank.scan_values(arena, values, cache, bits);
     }
 }
 
@@ -421,12 +503,17 @@ pub(crate) fn label_matches(scope: LabelMatchScope, key: &str, context: &str, la
     }
 }
 
+#[inline]
 fn trace_leaf(acl: &CompiledAcl, s: &mut Scratch, id: LeafId, r: Option<bool>) {
     if s.trace.is_some() {
-        let line = super::explain::leaf_line(acl, s, id, r);
-        if let Some(t) = &mut s.trace {
-            t.push_str(&line);
-        }
+        write_trace(acl, s, id, r);
+    }
+}
+
+fn write_trace(acl: &CompiledAcl, s: &mut Scratch, id: LeafId, r: Option<bool>) {
+    let line = super::explain::leaf_line(acl, s, id, r);
+    if let Some(t) = &mut s.trace {
+        t.push_str(&line);
     }
 }
 

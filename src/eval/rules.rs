@@ -240,7 +240,15 @@ fn add_rule_labels(acl: &CompiledAcl, s: &mut Scratch, id: RuleId) {
 }
 
 /// Adds the geo labels of GeoMatch statements evaluated by the rule that just finished.
+/// Adds the geo labels of the rule that just ended (a no-op for the many rules without geo).
+#[inline]
 fn flush_geo(s: &mut Scratch) {
+    if !s.pending_geo.is_empty() {
+        add_geo_labels(s);
+    }
+}
+
+fn add_geo_labels(s: &mut Scratch) {
     for i in 0..s.pending_geo.len() {
         let (cc, forwarded) = s.pending_geo[i];
         let prefix = if forwarded {

@@ -4,6 +4,7 @@ use super::verdict::Verdict;
 use crate::compile::bank::{Bits, RegexCache};
 use crate::compile::CompiledAcl;
 use crate::detect::DetectScratch;
+use crate::transform::Triggers;
 
 /// The computed values of one slot for the current request.
 #[derive(Debug, Clone, Copy, Default)]
@@ -19,6 +20,34 @@ pub(crate) struct SlotState {
     pub end: u32,
 }
 
+/// What is known of one value's bytes, beside its range.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ValueFacts {
+    /// Its trigger bytes, or [`Triggers::ALL`] until a slot derived from it works them out.
+    pub triggers: Triggers,
+    /// The value whose bytes these are: its own index, or, when a slot shares its parent's bytes,
+    /// the parent value's origin. Detector verdicts are kept there, so that bytes several slots
+    /// share are checked once.
+    pub origin: u32,
+    /// Detector verdicts known to be negative for these bytes (`CLEAN_*` bits; at the origin).
+    pub clean: u8,
+}
+
+pub(crate) const CLEAN_SQLI_LOW: u8 = 1;
+pub(crate) const CLEAN_SQLI_HIGH: u8 = 2;
+pub(crate) const CLEAN_XSS: u8 = 4;
+
+impl ValueFacts {
+    /// A value with bytes of its own, at index `index`.
+    pub fn own(triggers: Triggers, index: usize) -> ValueFacts {
+        ValueFacts {
+            triggers,
+            origin: index as u32,
+            clean: 0,
+        }
+    }
+}
+
 /// Leaf memo values.
 pub(crate) const UNKNOWN: u8 = 0;
 pub(crate) const FALSE: u8 = 1;
@@ -29,8 +58,10 @@ pub(crate) const NOT_APPLIED: u8 = 3;
 #[derive(Default)]
 pub struct Scratch {
     pub(crate) slots: Vec<SlotState>,
-    /// Value ranges into `arena`.
+    /// Value ranges into `arena`...
     pub(crate) ranges: Vec<(u32, u32)>,
+    /// ...and what is known of each value's bytes.
+    pub(crate) facts: Vec<ValueFacts>,
     pub(crate) arena: Vec<u8>,
     pub(crate) bits: Bits,
     pub(crate) leaf_memo: Vec<u8>,
@@ -79,6 +110,7 @@ impl Scratch {
         self.leaf_memo.resize(acl.leaves.len(), UNKNOWN);
         self.bits.reset(self.bank_bits);
         self.ranges.clear();
+        self.facts.clear();
         self.arena.clear();
         self.labels.clear();
         self.label_text.clear();

@@ -28,6 +28,7 @@ mod escape;
 mod hash;
 mod hex;
 mod html_entity;
+mod identity;
 mod js;
 mod nulls;
 mod path;
@@ -52,6 +53,7 @@ pub(crate) mod test_util {
 #[cfg(test)]
 mod property_tests;
 
+pub use identity::{unchanged, Triggers};
 pub use preparse::{apply_preparse, PreParse};
 
 /// One AWS WAF `TextTransformationType`.
@@ -310,6 +312,35 @@ pub fn apply_chain(chain: &[Transform], input: &[u8], out: &mut Vec<u8>, scratch
         std::mem::swap(out, scratch);
         apply(t, scratch, out);
     }
+}
+
+/// [`apply_chain`] for a caller that can use the input itself when the chain leaves it as it is:
+/// returns `false`, with `out` untouched, when every step certainly leaves the value unchanged
+/// (`triggers` are the input's, [`Triggers::of`]); otherwise writes the result into `out` and
+/// returns `true`. Steps that leave their input unchanged are skipped, not copied.
+pub fn apply_chain_if_changed(
+    chain: &[Transform],
+    input: &[u8],
+    triggers: Triggers,
+    out: &mut Vec<u8>,
+    scratch: &mut Vec<u8>,
+) -> bool {
+    let Some(first) = chain.iter().position(|&t| !triggers.leaves_unchanged(t)) else {
+        return false;
+    };
+    apply(chain[first], input, out);
+    let rest = chain.get(first + 1..).unwrap_or_default();
+    if !rest.is_empty() {
+        let mut now = Triggers::of(out);
+        for &t in rest {
+            if !now.leaves_unchanged(t) {
+                std::mem::swap(out, scratch);
+                apply(t, scratch, out);
+                now = Triggers::of(out);
+            }
+        }
+    }
+    true
 }
 
 #[cfg(test)]

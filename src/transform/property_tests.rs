@@ -7,9 +7,14 @@
 //! * [`apply_chain`] equals applying the chain one step at a time, with reused buffers;
 //! * pre-parse transformations never lengthen the query;
 //! * the normalising transformations are idempotent;
-//! * `URL_DECODE`'s memchr fast path agrees with a naive byte-at-a-time decoder.
+//! * `URL_DECODE`'s memchr fast path agrees with a naive byte-at-a-time decoder;
+//! * [`unchanged`] never claims a value passes a type unchanged when it does not, and
+//!   [`apply_chain_if_changed`] gives what [`apply_chain`] gives.
 
-use super::{apply, apply_chain, apply_preparse, PreParse, Transform};
+use super::{
+    apply, apply_chain, apply_chain_if_changed, apply_preparse, unchanged, PreParse, Transform,
+    Triggers,
+};
 
 /// Inputs per run; each is put through every transformation and one random chain.
 const CASES: usize = 4000;
@@ -161,4 +166,93 @@ fn url_decode_matches_naive_decoder() {
         apply(Transform::UrlDecode, &input, &mut out);
         assert_eq!(out, naive_url_decode(&input), "{input:?}");
     }
+}
+
+/// Half of the inputs come from plain text (letters, digits, a few separators), where most
+/// decoding types leave the value as it is: that is the case [`unchanged`] exists for.
+fn mixed_input(rng: &mut XorShift) -> Vec<u8> {
+    if rng.below(2) == 0 {
+        return random_input(rng);
+    }
+    const PLAIN: &[u8] = b"abcXYZ019-_./:;= ,()";
+    (0..rng.below(60))
+        .map(|_| PLAIN[rng.below(PLAIN.len())])
+        .collect()
+}
+
+#[test]
+fn unchanged_is_never_wrong() {
+    let mut rng = XorShift(0x0bad_cafe_1234_5678);
+    let mut out = Vec::new();
+    let mut claimed = std::collections::BTreeMap::new();
+    for _ in 0..CASES {
+        let input = mixed_input(&mut rng);
+        for &t in Transform::ALL {
+            if unchanged(t, &input) {
+                apply(t, &input, &mut out);
+                assert_eq!(
+                    out,
+                    input,
+                    "{t} changed {:?}",
+                    input.escape_ascii().to_string()
+                );
+                *claimed.entry(t.aws_name()).or_insert(0) += 1;
+            }
+        }
+    }
+    // The test is only as good as the claims it checked: each type with a test made many.
+    for t in [
+        "NONE",
+        "LOWERCASE",
+        "UPPERCASE",
+        "URL_DECODE",
+        "URL_DECODE_UNI",
+        "HTML_ENTITY_DECODE",
+        "JS_DECODE",
+        "JS_DECODE_EXT",
+        "REMOVE_NULLS",
+        "REPLACE_NULLS",
+        "TRIM",
+        "TRIM_LEFT",
+        "TRIM_RIGHT",
+    ] {
+        assert!(
+            claimed.get(t).copied().unwrap_or(0) > 100,
+            "{t}: {claimed:?}"
+        );
+    }
+}
+
+#[test]
+fn chain_if_changed_equals_chain() {
+    let mut rng = XorShift(0x5151_7eed_0ddb_a115);
+    let (mut out, mut scratch) = (Vec::new(), Vec::new());
+    let (mut want, mut want_scratch) = (Vec::new(), Vec::new());
+    let mut untouched = 0;
+    for _ in 0..CASES {
+        let input = mixed_input(&mut rng);
+        let chain: Vec<Transform> = (0..rng.below(5))
+            .map(|_| Transform::ALL[rng.below(Transform::ALL.len())])
+            .collect();
+        apply_chain(&chain, &input, &mut want, &mut want_scratch);
+        out.clear();
+        out.extend_from_slice(b"stale");
+        let triggers = Triggers::of(&input);
+        let got: &[u8] = if apply_chain_if_changed(&chain, &input, triggers, &mut out, &mut scratch)
+        {
+            &out
+        } else {
+            assert_eq!(
+                out, b"stale",
+                "out is left alone when the value is unchanged"
+            );
+            untouched += 1;
+            &input
+        };
+        assert_eq!(got, want.as_slice(), "chain {chain:?} on {input:?}");
+    }
+    assert!(
+        untouched > CASES / 10,
+        "{untouched} values passed unchanged"
+    );
 }

@@ -143,6 +143,7 @@ pub fn build(
     if !l.diags.is_empty() {
         return Err(l.diags.into_vec());
     }
+    crate::detect::prepare();
     compiled.ok_or_else(|| {
         vec![Diagnostic {
             file: acl.file.clone(),
