@@ -231,15 +231,10 @@ pub(crate) fn slot(acl: &CompiledAcl, req: &Request, s: &mut Scratch, ix: usize)
     } = s;
     let x = extract(def, req, acl.body_limit, xs, &mut |raw| {
         let start = arena.len() as u32;
-        // Without a chain the triggers are left for a derived slot to work out, if any asks.
-        let raw_triggers = if def.chain.is_empty() {
-            Triggers::ALL
-        } else {
-            Triggers::of(raw)
-        };
-        if apply_chain_if_changed(&def.chain, raw, raw_triggers, tbuf, tbuf2) {
+        let mut raw_triggers = Triggers::UNKNOWN;
+        if apply_chain_if_changed(&def.chain, raw, &mut raw_triggers, tbuf, tbuf2) {
             arena.extend_from_slice(tbuf);
-            facts.push(ValueFacts::own(Triggers::ALL, ranges.len()));
+            facts.push(ValueFacts::own(Triggers::UNKNOWN, ranges.len()));
         } else {
             arena.extend_from_slice(raw);
             facts.push(ValueFacts::own(raw_triggers, ranges.len()));
@@ -292,14 +287,12 @@ fn derived_slot(
             break;
         };
         let parent_value = arena.get(a as usize..b as usize).unwrap_or_default();
-        if known.triggers == Triggers::ALL {
-            known.triggers = Triggers::of(parent_value);
-        }
+        let changed = apply_chain_if_changed(rest, parent_value, &mut known.triggers, tbuf, tbuf2);
         let parent = *known;
-        if apply_chain_if_changed(rest, parent_value, parent.triggers, tbuf, tbuf2) {
+        if changed {
             let start = arena.len() as u32;
             arena.extend_from_slice(tbuf);
-            facts.push(ValueFacts::own(Triggers::ALL, ranges.len()));
+            facts.push(ValueFacts::own(Triggers::UNKNOWN, ranges.len()));
             ranges.push((start, arena.len() as u32));
         } else {
             // The value passes the rest of the chain unchanged: share the parent's bytes.

@@ -23,7 +23,7 @@ pub(crate) struct SlotState {
 /// What is known of one value's bytes, beside its range.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ValueFacts {
-    /// Its trigger bytes, or [`Triggers::ALL`] until a slot derived from it works them out.
+    /// What is known of its trigger bytes (learnt by the chains of the slots derived from it).
     pub triggers: Triggers,
     /// The value whose bytes these are: its own index, or, when a slot shares its parent's bytes,
     /// the parent value's origin. Detector verdicts are kept there, so that bytes several slots

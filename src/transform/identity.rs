@@ -5,16 +5,22 @@
 //! test a chain that leaves a value as it is costs one pass over the value and no copy, and a slot
 //! derived from another can share its parent's bytes.
 //!
-//! [`Triggers`] records, in one pass with a table lookup per byte, which kinds of trigger byte a
-//! value holds; [`Triggers::leaves_unchanged`] answers `true` only when [`super::apply`] would
-//! return the input itself ("may change" otherwise; types not listed here always may). The
-//! property tests hold it to that.
+//! [`Triggers`] records which kinds of trigger byte a value holds; [`Triggers::leaves_unchanged`]
+//! answers `true` only when [`super::apply`] would return the input itself ("may change"
+//! otherwise; types not listed here always may). The property tests hold it to that.
 
 use super::Transform;
+use memchr::{memchr, memchr2};
 
-/// The trigger bytes a value holds, one bit per kind.
+/// What is known of the trigger bytes a value holds, one bit per kind: `known` says which kinds
+/// were looked for, `present` which of those occur. Kinds are worked out on first need: a short
+/// value all at once (a table lookup per byte), a long one kind by kind with a vectorized search,
+/// so that an 8 KB body checked for `%` and `+` is not also checked for letters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Triggers(u8);
+pub struct Triggers {
+    known: u8,
+    present: u8,
+}
 
 const PERCENT_PLUS: u8 = 1; // URL_DECODE(_UNI)
 const AMPERSAND: u8 = 2; // HTML_ENTITY_DECODE
@@ -24,6 +30,9 @@ const UPPER: u8 = 16; // LOWERCASE
 const LOWER: u8 = 32; // UPPERCASE
 const SPACE_FIRST: u8 = 64; // TRIM, TRIM_LEFT: C isspace at the start...
 const SPACE_LAST: u8 = 128; // ...and at the end (TRIM, TRIM_RIGHT)
+
+/// Values up to this long have every kind worked out in one pass; longer ones kind by kind.
+const ALL_AT_ONCE_MAX_LEN: usize = 64;
 
 /// Per byte: its trigger bits (the two position bits are set from the ends separately).
 static CLASS: [u8; 256] = {
@@ -46,42 +55,87 @@ fn c_space(b: Option<&u8>) -> bool {
     matches!(b, Some(b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))
 }
 
+/// The kinds of trigger byte `t` acts on; `None` for types never tested (they may always change).
+#[inline]
+fn acts_on(t: Transform) -> Option<u8> {
+    Some(match t {
+        Transform::None => 0,
+        Transform::Lowercase => UPPER,
+        Transform::Uppercase => LOWER,
+        Transform::UrlDecode | Transform::UrlDecodeUni => PERCENT_PLUS,
+        Transform::HtmlEntityDecode => AMPERSAND,
+        Transform::JsDecode | Transform::JsDecodeExt => BACKSLASH,
+        Transform::RemoveNulls | Transform::ReplaceNulls => NUL,
+        Transform::Trim => SPACE_FIRST | SPACE_LAST,
+        Transform::TrimLeft => SPACE_FIRST,
+        Transform::TrimRight => SPACE_LAST,
+        _ => return None,
+    })
+}
+
 impl Triggers {
-    /// Every kind: nothing is known to leave a value unchanged.
-    pub const ALL: Triggers = Triggers(u8::MAX);
+    /// Nothing looked for yet.
+    pub const UNKNOWN: Triggers = Triggers {
+        known: 0,
+        present: 0,
+    };
 
-    /// The trigger bytes of `input`.
-    pub fn of(input: &[u8]) -> Triggers {
-        let mut bits = input.iter().fold(0u8, |acc, &b| acc | CLASS[b as usize]);
-        if c_space(input.first()) {
-            bits |= SPACE_FIRST;
-        }
-        if c_space(input.last()) {
-            bits |= SPACE_LAST;
-        }
-        Triggers(bits)
-    }
-
-    /// Whether `apply(t, value)` certainly equals the value these are the triggers of.
-    pub fn leaves_unchanged(self, t: Transform) -> bool {
-        let acts_on = match t {
-            Transform::None => 0,
-            Transform::Lowercase => UPPER,
-            Transform::Uppercase => LOWER,
-            Transform::UrlDecode | Transform::UrlDecodeUni => PERCENT_PLUS,
-            Transform::HtmlEntityDecode => AMPERSAND,
-            Transform::JsDecode | Transform::JsDecodeExt => BACKSLASH,
-            Transform::RemoveNulls | Transform::ReplaceNulls => NUL,
-            Transform::Trim => SPACE_FIRST | SPACE_LAST,
-            Transform::TrimLeft => SPACE_FIRST,
-            Transform::TrimRight => SPACE_LAST,
-            _ => return false,
+    /// Whether `apply(t, input)` certainly equals `input`, where `input` is the value these
+    /// triggers describe; looks for (and remembers) the kinds `t` acts on if not known yet.
+    #[inline]
+    pub fn leaves_unchanged(&mut self, t: Transform, input: &[u8]) -> bool {
+        let Some(kinds) = acts_on(t) else {
+            return false;
         };
-        self.0 & acts_on == 0
+        if self.known & kinds != kinds {
+            self.look_for(kinds, input);
+        }
+        self.present & kinds == 0
     }
+
+    fn look_for(&mut self, kinds: u8, input: &[u8]) {
+        if input.len() <= ALL_AT_ONCE_MAX_LEN {
+            self.present = all_kinds(input);
+            self.known = u8::MAX;
+        } else {
+            self.present |= some_kinds(input, kinds & !self.known);
+            self.known |= kinds;
+        }
+    }
+}
+
+fn ends(input: &[u8]) -> u8 {
+    u8::from(c_space(input.first())) * SPACE_FIRST | u8::from(c_space(input.last())) * SPACE_LAST
+}
+
+/// Every kind present in `input`, in one pass.
+fn all_kinds(input: &[u8]) -> u8 {
+    input.iter().fold(0u8, |acc, &b| acc | CLASS[b as usize]) | ends(input)
+}
+
+/// The kinds of `kinds` present in `input`, each with its own search.
+fn some_kinds(input: &[u8], kinds: u8) -> u8 {
+    let mut present = ends(input) & kinds;
+    let mut look = |kind: u8, found: &dyn Fn() -> bool| {
+        if kinds & kind != 0 && found() {
+            present |= kind;
+        }
+    };
+    look(PERCENT_PLUS, &|| memchr2(b'%', b'+', input).is_some());
+    look(AMPERSAND, &|| memchr(b'&', input).is_some());
+    look(BACKSLASH, &|| memchr(b'\\', input).is_some());
+    look(NUL, &|| memchr(0, input).is_some());
+    look(UPPER, &|| {
+        input.iter().fold(false, |a, b| a | b.is_ascii_uppercase())
+    });
+    look(LOWER, &|| {
+        input.iter().fold(false, |a, b| a | b.is_ascii_lowercase())
+    });
+    present
 }
 
 /// Whether `apply(t, input)` certainly equals `input`.
 pub fn unchanged(t: Transform, input: &[u8]) -> bool {
-    Triggers::of(input).leaves_unchanged(t)
+    let mut triggers = Triggers::UNKNOWN;
+    triggers.leaves_unchanged(t, input)
 }

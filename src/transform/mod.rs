@@ -316,28 +316,29 @@ pub fn apply_chain(chain: &[Transform], input: &[u8], out: &mut Vec<u8>, scratch
 
 /// [`apply_chain`] for a caller that can use the input itself when the chain leaves it as it is:
 /// returns `false`, with `out` untouched, when every step certainly leaves the value unchanged
-/// (`triggers` are the input's, [`Triggers::of`]); otherwise writes the result into `out` and
-/// returns `true`. Steps that leave their input unchanged are skipped, not copied.
+/// (`triggers` describe the input and learn what the steps looked for); otherwise writes the
+/// result into `out` and returns `true`. Steps that leave their input unchanged are skipped, not
+/// copied.
 pub fn apply_chain_if_changed(
     chain: &[Transform],
     input: &[u8],
-    triggers: Triggers,
+    triggers: &mut Triggers,
     out: &mut Vec<u8>,
     scratch: &mut Vec<u8>,
 ) -> bool {
-    let Some(first) = chain.iter().position(|&t| !triggers.leaves_unchanged(t)) else {
+    let Some(first) = chain
+        .iter()
+        .position(|&t| !triggers.leaves_unchanged(t, input))
+    else {
         return false;
     };
     apply(chain[first], input, out);
-    let rest = chain.get(first + 1..).unwrap_or_default();
-    if !rest.is_empty() {
-        let mut now = Triggers::of(out);
-        for &t in rest {
-            if !now.leaves_unchanged(t) {
-                std::mem::swap(out, scratch);
-                apply(t, scratch, out);
-                now = Triggers::of(out);
-            }
+    let mut now = Triggers::UNKNOWN;
+    for &t in chain.get(first + 1..).unwrap_or_default() {
+        if !now.leaves_unchanged(t, out) {
+            std::mem::swap(out, scratch);
+            apply(t, scratch, out);
+            now = Triggers::UNKNOWN;
         }
     }
     true
