@@ -105,7 +105,8 @@ impl Triggers {
 }
 
 fn ends(input: &[u8]) -> u8 {
-    u8::from(c_space(input.first())) * SPACE_FIRST | u8::from(c_space(input.last())) * SPACE_LAST
+    (u8::from(c_space(input.first())) * SPACE_FIRST)
+        | (u8::from(c_space(input.last())) * SPACE_LAST)
 }
 
 /// Every kind present in `input`, in one pass.
