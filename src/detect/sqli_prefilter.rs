@@ -36,8 +36,6 @@
 //! The prefilter errs only towards "maybe": splitting runs at more bytes than libinjection
 //! does, and testing more starts than strictly needed, only adds candidates.
 
-use std::collections::HashSet;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
 use libinjectionrs::sqli::sqli_data::SQL_KEYWORDS;
@@ -73,6 +71,31 @@ const PAIR_FIRST: u8 = 2;
 const WORD: u8 = 3;
 
 static CLASS: [u8; 256] = classes();
+
+/// Per byte of a word run (`[A-Za-z0-9_.]`): [`RUN_BYTE`], plus [`RUN_DOT`] for `.` and
+/// [`RUN_WORD_START`] for the bytes a keyword candidate may start at (letters and `_`); 0 ends
+/// the run.
+static RUN_BITS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = if c == b'.' {
+            RUN_BYTE | RUN_DOT
+        } else if c.is_ascii_alphabetic() || c == b'_' {
+            RUN_BYTE | RUN_WORD_START
+        } else if c.is_ascii_digit() {
+            RUN_BYTE
+        } else {
+            0
+        };
+        b += 1;
+    }
+    table
+};
+const RUN_BYTE: u8 = 1;
+const RUN_DOT: u8 = 2;
+const RUN_WORD_START: u8 = 4;
 
 const fn classes() -> [u8; 256] {
     let mut table = [QUIET; 256];
@@ -115,18 +138,23 @@ pub fn may_be_sqli(input: &[u8]) -> bool {
                 }
             }
             WORD => {
-                let mut end = i + 1;
-                let mut dot = b == b'.';
-                while let Some(&c) = input.get(end) {
-                    if CLASS[usize::from(c)] != WORD {
-                        break;
-                    }
-                    dot |= c == b'.';
-                    end += 1;
-                }
-                let run = input.get(i..end).unwrap_or_default();
+                let rest = input.get(i..).unwrap_or_default();
+                let mut seen = 0u8;
+                let len = rest
+                    .iter()
+                    .position(|&c| {
+                        let bits = RUN_BITS[usize::from(c)];
+                        seen |= bits;
+                        bits == 0
+                    })
+                    .unwrap_or(rest.len());
+                let end = i + len;
+                let run = rest.get(..len).unwrap_or_default();
+                // Candidates start at a letter or `_`: a run of digits and dots has none.
                 // Without a `.` and a leading digit, the run is one word token: one candidate.
-                let hit = if dot || b.is_ascii_digit() {
+                let hit = if seen & RUN_WORD_START == 0 {
+                    false
+                } else if seen & RUN_DOT != 0 || b.is_ascii_digit() {
                     hot.run_has_hot_word(run)
                 } else {
                     hot.contains(run)
@@ -146,7 +174,7 @@ pub fn may_be_sqli(input: &[u8]) -> bool {
 
 /// Upper-cased hot words (see the module doc, step 4).
 struct HotWords {
-    words: HashSet<Vec<u8>, BuildHasherDefault<Fnv1a>>,
+    words: WordTable,
     /// `shapes[n][first]` has bit `last` set if some hot word has `n` bytes (n ≤
     /// [`MAX_WORD_LEN`]) and starts and ends with bytes of those [`shape_class`]es: a
     /// candidate that fails this test is not hot, without hashing it.
@@ -175,18 +203,21 @@ pub(super) fn prepare() {
 fn hot_words() -> &'static HotWords {
     static HOT: OnceLock<HotWords> = OnceLock::new();
     HOT.get_or_init(|| {
-        let mut words = HashSet::default();
+        let mut list: Vec<Vec<u8>> = Vec::new();
         for keyword in SQL_KEYWORDS {
             if QUIET_WORD_TYPES.contains(&keyword.token_type) {
                 continue;
             }
             // A single word, or each word of a multi-word entry.
             for part in keyword.word.split(' ') {
-                words.insert(part.as_bytes().to_ascii_uppercase());
+                list.push(part.as_bytes().to_ascii_uppercase());
             }
         }
+        list.sort_unstable();
+        list.dedup();
+        let words = WordTable::new(&list);
         let mut shapes = Box::new([[0u64; SHAPE_CLASSES]; MAX_WORD_LEN + 1]);
-        for word in &words {
+        for word in &list {
             if let (Some(&first), Some(&last), Some(row)) =
                 (word.first(), word.last(), shapes.get_mut(word.len()))
             {
@@ -254,13 +285,88 @@ impl HotWords {
         if !fits {
             return false;
         }
-        let mut upper = [0u8; MAX_WORD_LEN];
+        let mut upper = [0u8; MAX_WORD_LEN + 1];
         let Some(buf) = upper.get_mut(..word.len()) else {
             return false;
         };
         buf.copy_from_slice(word);
         buf.make_ascii_uppercase();
-        self.words.contains(&buf[..])
+        self.words.contains(&upper, word.len())
+    }
+}
+
+/// The hot words in an open-addressing table keyed by a multiplicative hash of a word's first and
+/// last eight bytes and its length: two loads and a multiply per lookup, where hashing byte by
+/// byte into a general hash set cost several times that for the short words of JSON values.
+struct WordTable {
+    /// Per slot: 1 + the index of a word in `words`, or 0 for an empty slot.
+    slots: Box<[u16]>,
+    words: Vec<Vec<u8>>,
+    shift: u32,
+}
+
+impl WordTable {
+    fn new(words: &[Vec<u8>]) -> WordTable {
+        // At most a quarter full, so a probe sequence is short.
+        let size = (words.len() * 4).next_power_of_two().max(64);
+        let mut table = WordTable {
+            slots: vec![0u16; size].into_boxed_slice(),
+            words: words.to_vec(),
+            shift: 64 - size.trailing_zeros(),
+        };
+        for (i, word) in words.iter().enumerate() {
+            let mut padded = [0u8; MAX_WORD_LEN + 1];
+            let Some(buf) = padded.get_mut(..word.len()) else {
+                continue;
+            };
+            buf.copy_from_slice(word);
+            let mut at = table.slot_of(&padded, word.len());
+            while table.slots[at] != 0 {
+                at = (at + 1) & (size - 1);
+            }
+            table.slots[at] = u16::try_from(i + 1).unwrap_or(u16::MAX);
+        }
+        table
+    }
+
+    /// The home slot of the word `padded[..len]` (`padded` is zero past `len`).
+    fn slot_of(&self, padded: &[u8; MAX_WORD_LEN + 1], len: usize) -> usize {
+        let load = |at: usize| {
+            let mut bytes = [0u8; 8];
+            if let Some(src) = padded.get(at..at + 8) {
+                bytes.copy_from_slice(src);
+            }
+            u64::from_le_bytes(bytes)
+        };
+        let head = load(0);
+        let tail = if len > 8 { load(len - 8) } else { 0 };
+        let h = (head ^ tail.rotate_left(29) ^ ((len as u64) << 58))
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        (h >> self.shift) as usize
+    }
+
+    /// Whether `padded[..len]` is one of the words.
+    fn contains(&self, padded: &[u8; MAX_WORD_LEN + 1], len: usize) -> bool {
+        let Some(word) = padded.get(..len) else {
+            return false;
+        };
+        let mask = self.slots.len() - 1;
+        let mut at = self.slot_of(padded, len);
+        loop {
+            match self.slots.get(at) {
+                Some(&entry) if entry != 0 => {
+                    if self
+                        .words
+                        .get(usize::from(entry) - 1)
+                        .is_some_and(|w| w == word)
+                    {
+                        return true;
+                    }
+                }
+                _ => return false,
+            }
+            at = (at + 1) & mask;
+        }
     }
 }
 
@@ -276,29 +382,6 @@ fn first_number_digit(run: &[u8]) -> usize {
             run.get(q).is_some_and(u8::is_ascii_digit) && (q == 0 || run.get(q - 1) == Some(&b'.'))
         })
         .unwrap_or(run.len())
-}
-
-/// FNV-1a: a fast hash for short keys whose set is fixed (the keyword table), so there is
-/// no attacker-chosen set to flood.
-#[derive(Clone, Copy)]
-struct Fnv1a(u64);
-
-impl Default for Fnv1a {
-    fn default() -> Self {
-        Fnv1a(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Hasher for Fnv1a {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
 }
 
 #[cfg(test)]
@@ -368,6 +451,48 @@ mod tests {
                 "operator entry {:?} of type {} is not covered",
                 keyword.word,
                 char::from(keyword.token_type)
+            );
+        }
+    }
+
+    #[test]
+    fn word_table_holds_exactly_the_hot_words() {
+        let mut hot_set = std::collections::HashSet::new();
+        for keyword in SQL_KEYWORDS {
+            if !QUIET_WORD_TYPES.contains(&keyword.token_type) {
+                hot_set.extend(
+                    keyword
+                        .word
+                        .split(' ')
+                        .map(|p| p.as_bytes().to_ascii_uppercase()),
+                );
+            }
+        }
+        assert!(hot_set.len() > 100, "{}", hot_set.len());
+        let hot = hot_words();
+        let mut probes: Vec<Vec<u8>> = hot_set.iter().cloned().collect();
+        for w in &hot_set {
+            // Near misses: one byte changed, one added, one removed.
+            let mut changed = w.clone();
+            if let Some(last) = changed.last_mut() {
+                *last = last.wrapping_add(1);
+            }
+            probes.extend([
+                changed,
+                [w.as_slice(), b"X"].concat(),
+                w[..w.len() - 1].to_vec(),
+            ]);
+        }
+        for p in probes
+            .iter()
+            .filter(|p| !p.is_empty() && p.len() <= MAX_WORD_LEN)
+        {
+            let lower = p.to_ascii_lowercase();
+            assert_eq!(
+                hot.contains(&lower),
+                hot_set.contains(p),
+                "{}",
+                String::from_utf8_lossy(p)
             );
         }
     }
