@@ -13,6 +13,8 @@
 
 pub mod cookies;
 pub mod json;
+#[cfg(test)]
+mod json_differential_tests;
 mod json_keys;
 pub mod json_pointer;
 pub mod query;
