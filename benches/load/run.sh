@@ -225,10 +225,8 @@ for key in "${ORDER[@]}"; do wait_up "${URL[$key]}/" "${LABEL[$key]}"; done
 # --- checks: benign passes everywhere, attack is blocked by every WAF -----------------------
 is_waf() { case $1 in acl-*|modsec) return 0 ;; *) return 1 ;; esac; }
 path_of() { if [ "$1" = attack ]; then echo "$ATTACK_PATH"; else echo "$BENIGN_PATH"; fi; }
-HDRS=(-H "User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"
-      -H "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-      -H "Accept-Language: en-US,en;q=0.5" -H "Accept-Encoding: gzip, deflate"
-      -H "Cookie: session=3f2a9c1b7e; theme=dark")
+# shellcheck source=benches/load/browser-headers.sh
+. benches/load/browser-headers.sh
 WARNINGS=()
 for key in "${ORDER[@]}"; do
   for t in $TRAFFIC; do
