@@ -346,11 +346,8 @@ fn regex_scan(acl: &CompiledAcl, s: &mut Scratch, ix: usize) {
             ..
         } = s;
         let cache = regex_caches[ix].get_or_insert_with(|| bank.new_cache());
-        let st = slots[ix];
-        let values = ranges
-            .get(st.first as usize..st.end as usize)
-            .unwrap_or_default();
-        bank.scan_values(arena, values, cache, bits);
+        let values = Values::of(slots[ix], ranges, arena);
+        bank.scan_values(values.arena, values.ranges, cache, bits);
     }
 }
 
