@@ -406,6 +406,16 @@ mod tests {
 mod gate_soundness {
     use super::*;
 
+    /// A fixed-seed xorshift generator: `next(n)` is in `0..n`.
+    fn below(mut state: u64) -> impl FnMut(usize) -> usize {
+        move |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        }
+    }
+
     fn shipped_regexes() -> Vec<String> {
         fn walk(v: &serde_json::Value, out: &mut Vec<String>) {
             match v {
@@ -481,13 +491,7 @@ mod gate_soundness {
         ] {
             pieces.push(extra.as_bytes().to_vec());
         }
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
+        let mut next = below(0x9e37_79b9_7f4a_7c15u64);
         let mut cache = bank.new_cache();
         let mut bits = Bits::default();
         let mut hits = 0;
@@ -542,13 +546,7 @@ mod gate_soundness {
             let (a, b) = w.as_bytes().split_at(w.len() / 2);
             pieces.extend([a, b, w.as_bytes(), b"", b"plain text"]);
         }
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
+        let mut next = below(0x2545_f491_4f6c_dd1du64);
         let mut cache = bank.new_cache();
         let (mut together, mut alone) = (Bits::default(), Bits::default());
         let (mut seam_candidates, mut matched) = (0, 0);

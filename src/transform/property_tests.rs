@@ -56,6 +56,13 @@ fn random_input(rng: &mut XorShift) -> Vec<u8> {
         .collect()
 }
 
+/// Up to four transformations of any type.
+fn random_chain(rng: &mut XorShift) -> Vec<Transform> {
+    (0..rng.below(5))
+        .map(|_| Transform::ALL[rng.below(Transform::ALL.len())])
+        .collect()
+}
+
 #[test]
 fn bounds_hold_and_nothing_panics() {
     let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
@@ -86,9 +93,7 @@ fn chain_equals_step_by_step() {
     let (mut step, mut next) = (Vec::new(), Vec::new());
     for _ in 0..CASES {
         let input = random_input(&mut rng);
-        let chain: Vec<Transform> = (0..rng.below(5))
-            .map(|_| Transform::ALL[rng.below(Transform::ALL.len())])
-            .collect();
+        let chain = random_chain(&mut rng);
         apply_chain(&chain, &input, &mut out, &mut scratch);
         step.clear();
         step.extend_from_slice(&input);
@@ -235,9 +240,7 @@ fn chain_if_changed_equals_chain() {
     let mut untouched = 0;
     for _ in 0..CASES {
         let input = mixed_input(&mut rng);
-        let chain: Vec<Transform> = (0..rng.below(5))
-            .map(|_| Transform::ALL[rng.below(Transform::ALL.len())])
-            .collect();
+        let chain = random_chain(&mut rng);
         apply_chain(&chain, &input, &mut want, &mut want_scratch);
         out.clear();
         out.extend_from_slice(b"stale");
