@@ -7,11 +7,15 @@
 //! * 0xF0..: one pre-parse transformation, `PreParse::ALL[selector % len]`.
 //!
 //! Checked: nothing panics; every output respects `Transform::max_output_len` (pre-parse output
-//! is never longer than the query); `apply_chain` equals applying the chain step by step.
+//! is never longer than the query); `apply_chain` equals applying the chain step by step; a type
+//! `unchanged` vouches for returns its input; `apply_chain_if_changed` gives what `apply_chain` gives.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use webacl::transform::{apply, apply_chain, apply_preparse, PreParse, Transform};
+use webacl::transform::{
+    apply, apply_chain, apply_chain_if_changed, apply_preparse, unchanged, PreParse, Transform,
+    Triggers,
+};
 
 fn pick(b: u8) -> Transform {
     Transform::ALL[usize::from(b) % Transform::ALL.len()]
@@ -32,6 +36,9 @@ fuzz_target!(|data: &[u8]| {
                 out.len(),
                 rest.len()
             );
+            if unchanged(t, rest) {
+                assert_eq!(out, rest, "{t}: unchanged() vouched for a value it changed");
+            }
         }
         0xc0..=0xef => {
             let extra = 1 + usize::from(selector & 1);
@@ -56,6 +63,25 @@ fuzz_target!(|data: &[u8]| {
                 std::mem::swap(&mut step, &mut next);
             }
             assert_eq!(out, step, "{chain:?}: chain differs from step by step");
+
+            let (mut if_changed, mut scratch) = (Vec::new(), Vec::new());
+            let mut triggers = Triggers::UNKNOWN;
+            let got: &[u8] = if apply_chain_if_changed(
+                &chain,
+                input,
+                &mut triggers,
+                &mut if_changed,
+                &mut scratch,
+            ) {
+                &if_changed
+            } else {
+                input
+            };
+            assert_eq!(
+                got,
+                out.as_slice(),
+                "{chain:?}: apply_chain_if_changed differs"
+            );
         }
         0xf0..=0xff => {
             let p = PreParse::ALL[usize::from(selector) % PreParse::ALL.len()];
