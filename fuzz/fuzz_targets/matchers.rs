@@ -1,6 +1,7 @@
 //! Fast matchers agree with naive references (STYLE §6: a shortcut may only say "no" or "maybe"):
 //! the Aho-Corasick literal bank vs. a loop over every occurrence, the IP range table vs. a linear
-//! CIDR scan, the multi-pattern regex bank vs. each regex alone.
+//! CIDR scan, the multi-pattern regex bank vs. each regex alone, and one bank scan over several
+//! values vs. scanning each alone.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use std::net::IpAddr;
@@ -81,5 +82,23 @@ fuzz_target!(|data: &[u8]| {
         b.reset(1);
         single.scan(value, &mut c, &mut b);
         assert_eq!(bits.get(i as u32), b.get(0), "regex {t:?} on {value:?}");
+    }
+    // One scan over several values (the value cut at each `&`) vs scanning each value alone.
+    let mut ranges = Vec::new();
+    let mut start = 0u32;
+    for piece in value.split(|&b| b == b'&') {
+        ranges.push((start, start + piece.len() as u32));
+        start += piece.len() as u32 + 1;
+    }
+    let mut together = Bits::default();
+    together.reset(texts.len() as u32);
+    bank.scan_values(value, &ranges, &mut cache, &mut together);
+    let mut alone = Bits::default();
+    alone.reset(texts.len() as u32);
+    for &(a, b) in &ranges {
+        bank.scan(&value[a as usize..b as usize], &mut cache, &mut alone);
+    }
+    for (i, t) in texts.iter().enumerate() {
+        assert_eq!(together.get(i as u32), alone.get(i as u32), "regex {t:?} on {ranges:?} of {value:?}");
     }
 });
