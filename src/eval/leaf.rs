@@ -232,7 +232,9 @@ pub(crate) fn slot(acl: &CompiledAcl, req: &Request, s: &mut Scratch, ix: usize)
     let x = extract(def, req, acl.body_limit, xs, &mut |raw| {
         let start = arena.len() as u32;
         let mut raw_triggers = Triggers::UNKNOWN;
-        if apply_chain_if_changed(&def.chain, raw, &mut raw_triggers, tbuf, tbuf2) {
+        if !def.chain.is_empty()
+            && apply_chain_if_changed(&def.chain, raw, &mut raw_triggers, tbuf, tbuf2)
+        {
             arena.extend_from_slice(tbuf);
             facts.push(ValueFacts::own(Triggers::UNKNOWN, ranges.len()));
         } else {
