@@ -416,6 +416,18 @@ mod gate_soundness {
         }
     }
 
+    /// Every shipped regex, and one bank of them all where pattern `i` sets bit `i`.
+    fn shipped_bank() -> (Vec<String>, RegexBank) {
+        let patterns = shipped_regexes();
+        let entries: Vec<(String, u32)> = patterns
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.clone(), i as u32))
+            .collect();
+        let bank = RegexBank::new(&entries).unwrap();
+        (patterns, bank)
+    }
+
     fn shipped_regexes() -> Vec<String> {
         fn walk(v: &serde_json::Value, out: &mut Vec<String>) {
             match v {
@@ -438,14 +450,8 @@ mod gate_soundness {
 
     #[test]
     fn bank_agrees_with_each_regex_alone() {
-        let patterns = shipped_regexes();
+        let (patterns, bank) = shipped_bank();
         assert!(patterns.len() > 30, "{}", patterns.len());
-        let entries: Vec<(String, u32)> = patterns
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.clone(), i as u32))
-            .collect();
-        let bank = RegexBank::new(&entries).unwrap();
         assert!(
             bank.gated.len() * 2 > patterns.len(),
             "most patterns are gated"
@@ -521,13 +527,7 @@ mod gate_soundness {
     /// across the seam of two values adds a candidate, never a match.
     #[test]
     fn slot_scan_agrees_with_value_by_value() {
-        let patterns = shipped_regexes();
-        let entries: Vec<(String, u32)> = patterns
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.clone(), i as u32))
-            .collect();
-        let bank = RegexBank::new(&entries).unwrap();
+        let (patterns, bank) = shipped_bank();
         // Halves of attack strings, so that many factors only appear across a seam.
         let whole = [
             "../../etc/passwd",
