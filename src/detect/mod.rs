@@ -82,9 +82,11 @@ pub fn is_sqli(
     scratch: &mut DetectScratch,
     matched: &mut Vec<Vec<u8>>,
 ) -> bool {
-    for mut token in matched.drain(..) {
-        token.clear();
-        scratch.spare_tokens.push(token);
+    if !matched.is_empty() {
+        for mut token in matched.drain(..) {
+            token.clear();
+            scratch.spare_tokens.push(token);
+        }
     }
     if !sqli_prefilter::may_be_sqli(input) {
         return false;

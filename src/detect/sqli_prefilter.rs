@@ -273,6 +273,7 @@ impl HotWords {
     }
 
     /// Case-insensitive membership; longer words than [`MAX_WORD_LEN`] are never hot.
+    #[inline]
     fn contains(&self, word: &[u8]) -> bool {
         let (Some(&first), Some(&last), Some(row)) =
             (word.first(), word.last(), self.shapes.get(word.len()))
@@ -282,27 +283,75 @@ impl HotWords {
         let fits = row
             .get(shape_class(first))
             .is_some_and(|lasts| lasts & (1 << shape_class(last)) != 0);
-        if !fits {
-            return false;
-        }
-        let mut upper = [0u8; MAX_WORD_LEN + 1];
-        let Some(buf) = upper.get_mut(..word.len()) else {
-            return false;
-        };
-        buf.copy_from_slice(word);
-        buf.make_ascii_uppercase();
-        self.words.contains(&upper, word.len())
+        fits && self.words.contains(word)
     }
 }
 
-/// The hot words in an open-addressing table keyed by a multiplicative hash of a word's first and
-/// last eight bytes and its length: two loads and a multiply per lookup, where hashing byte by
-/// byte into a general hash set cost several times that for the short words of JSON values.
+/// The hot words in an open-addressing table keyed by a word's first and last eight bytes,
+/// upper-cased eight at a time, and its length: a lookup loads, folds and hashes two words and
+/// compares two words with the entry, with no copy; only words longer than 16 bytes compare
+/// their middle bytes too.
 struct WordTable {
-    /// Per slot: 1 + the index of a word in `words`, or 0 for an empty slot.
+    /// Per slot: 1 + the index of an entry, or 0 for an empty slot.
     slots: Box<[u16]>,
-    words: Vec<Vec<u8>>,
+    entries: Vec<Entry>,
     shift: u32,
+}
+
+/// One hot word: [`head_tail`] of it, and its (upper-case) bytes.
+struct Entry {
+    head: u64,
+    tail: u64,
+    word: Vec<u8>,
+}
+
+const LANES_01: u64 = 0x0101_0101_0101_0101;
+const LANES_80: u64 = 0x8080_8080_8080_8080;
+
+/// ASCII upper case of eight bytes at once: `a`-`z` lose bit 5, every other byte is kept.
+#[inline(always)]
+fn upper8(w: u64) -> u64 {
+    let low7 = w & !LANES_80;
+    // Per byte, bit 7 of `low7 + 0x80 - c` is set iff the byte is at least `c` (no carry
+    // crosses bytes: 0x7f + 0x1f < 0x100).
+    let from_a = low7.wrapping_add(LANES_01 * (0x80 - u64::from(b'a')));
+    let past_z = low7.wrapping_add(LANES_01 * (0x80 - u64::from(b'z') - 1));
+    let lower = from_a & !past_z & !w & LANES_80;
+    w - (lower >> 2)
+}
+
+/// The first eight bytes of a word as a little-endian word, zero past a shorter word's end,
+/// built from overlapping loads.
+#[inline(always)]
+fn load_upto8(w: &[u8]) -> u64 {
+    let len = w.len();
+    if let Some(chunk) = w.first_chunk::<8>() {
+        return u64::from_le_bytes(*chunk);
+    }
+    if len >= 4 {
+        let lo = w.first_chunk::<4>().map_or(0, |c| u32::from_le_bytes(*c));
+        let hi = w.last_chunk::<4>().map_or(0, |c| u32::from_le_bytes(*c));
+        u64::from(lo) | u64::from(hi) << (8 * (len - 4))
+    } else {
+        let at = |i: usize| u64::from(w.get(i).copied().unwrap_or(0)) << (8 * i);
+        if len == 0 {
+            0
+        } else {
+            at(0) | at(len / 2) | at(len - 1)
+        }
+    }
+}
+
+/// Upper-cased first eight bytes (zero-padded) and, for words longer than eight bytes,
+/// upper-cased last eight; together with the length they fix a word of up to 16 bytes.
+#[inline(always)]
+fn head_tail(word: &[u8]) -> (u64, u64) {
+    let head = upper8(load_upto8(word));
+    let tail = match word.last_chunk::<8>() {
+        Some(chunk) if word.len() > 8 => upper8(u64::from_le_bytes(*chunk)),
+        _ => 0,
+    };
+    (head, tail)
 }
 
 impl WordTable {
@@ -311,59 +360,59 @@ impl WordTable {
         let size = (words.len() * 4).next_power_of_two().max(64);
         let mut table = WordTable {
             slots: vec![0u16; size].into_boxed_slice(),
-            words: words.to_vec(),
+            entries: Vec::with_capacity(words.len()),
             shift: 64 - size.trailing_zeros(),
         };
-        for (i, word) in words.iter().enumerate() {
-            let mut padded = [0u8; MAX_WORD_LEN + 1];
-            let Some(buf) = padded.get_mut(..word.len()) else {
-                continue;
-            };
-            buf.copy_from_slice(word);
-            let mut at = table.slot_of(&padded, word.len());
+        for word in words
+            .iter()
+            .filter(|w| !w.is_empty() && w.len() <= MAX_WORD_LEN)
+        {
+            let (head, tail) = head_tail(word);
+            let mut at = table.slot_of(head, tail, word.len());
             while table.slots[at] != 0 {
                 at = (at + 1) & (size - 1);
             }
-            table.slots[at] = u16::try_from(i + 1).unwrap_or(u16::MAX);
+            table.entries.push(Entry {
+                head,
+                tail,
+                word: word.to_ascii_uppercase(),
+            });
+            table.slots[at] = u16::try_from(table.entries.len()).unwrap_or(u16::MAX);
         }
         table
     }
 
-    /// The home slot of the word `padded[..len]` (`padded` is zero past `len`).
-    fn slot_of(&self, padded: &[u8; MAX_WORD_LEN + 1], len: usize) -> usize {
-        let load = |at: usize| {
-            let mut bytes = [0u8; 8];
-            if let Some(src) = padded.get(at..at + 8) {
-                bytes.copy_from_slice(src);
-            }
-            u64::from_le_bytes(bytes)
-        };
-        let head = load(0);
-        let tail = if len > 8 { load(len - 8) } else { 0 };
+    #[inline(always)]
+    fn slot_of(&self, head: u64, tail: u64, len: usize) -> usize {
         let h = (head ^ tail.rotate_left(29) ^ ((len as u64) << 58))
             .wrapping_mul(0x9e37_79b9_7f4a_7c15);
         (h >> self.shift) as usize
     }
 
-    /// Whether `padded[..len]` is one of the words.
-    fn contains(&self, padded: &[u8; MAX_WORD_LEN + 1], len: usize) -> bool {
-        let Some(word) = padded.get(..len) else {
-            return false;
-        };
+    /// Whether `word` (any case, 1 to [`MAX_WORD_LEN`] bytes) is one of the words.
+    #[inline]
+    fn contains(&self, word: &[u8]) -> bool {
+        let (head, tail) = head_tail(word);
+        let len = word.len();
         let mask = self.slots.len() - 1;
-        let mut at = self.slot_of(padded, len);
+        let mut at = self.slot_of(head, tail, len);
         loop {
-            match self.slots.get(at) {
-                Some(&entry) if entry != 0 => {
-                    if self
-                        .words
-                        .get(usize::from(entry) - 1)
-                        .is_some_and(|w| w == word)
-                    {
-                        return true;
-                    }
-                }
+            let entry = match self.slots.get(at) {
+                Some(&e) if e != 0 => self.entries.get(usize::from(e) - 1),
                 _ => return false,
+            };
+            if let Some(e) = entry {
+                if e.head == head
+                    && e.tail == tail
+                    && e.word.len() == len
+                    && (len <= 16
+                        || e.word
+                            .get(8..len - 8)
+                            .zip(word.get(8..len - 8))
+                            .is_some_and(|(mine, theirs)| mine.eq_ignore_ascii_case(theirs)))
+                {
+                    return true;
+                }
             }
             at = (at + 1) & mask;
         }
@@ -456,6 +505,23 @@ mod tests {
     }
 
     #[test]
+    fn word_loads_and_upper_case_agree_with_bytes() {
+        for b in 0..=255u8 {
+            let w = u64::from_le_bytes([b, b'a', b'Z', b'`', b'{', b'@', 0x80 | b, b]);
+            let expect = u64::from_le_bytes(w.to_le_bytes().map(|c| c.to_ascii_uppercase()));
+            assert_eq!(upper8(w), expect, "{b:#x}");
+        }
+        let text = b"abcdefghijklmnopq";
+        for len in 1..=text.len() {
+            let word = &text[..len];
+            let mut padded = [0u8; 8];
+            let n = len.min(8);
+            padded[..n].copy_from_slice(&word[..n]);
+            assert_eq!(load_upto8(word), u64::from_le_bytes(padded), "{len}");
+        }
+    }
+
+    #[test]
     fn word_table_holds_exactly_the_hot_words() {
         let mut hot_set = std::collections::HashSet::new();
         for keyword in SQL_KEYWORDS {
@@ -477,9 +543,17 @@ mod tests {
             if let Some(last) = changed.last_mut() {
                 *last = last.wrapping_add(1);
             }
+            let mut first = w.clone();
+            first[0] = first[0].wrapping_add(1);
+            let mut middle = w.clone();
+            let mid = middle.len() / 2;
+            middle[mid] = middle[mid].wrapping_add(1);
             probes.extend([
                 changed,
+                first,
+                middle,
                 [w.as_slice(), b"X"].concat(),
+                [b"X", w.as_slice()].concat(),
                 w[..w.len() - 1].to_vec(),
             ]);
         }
@@ -488,12 +562,25 @@ mod tests {
             .filter(|p| !p.is_empty() && p.len() <= MAX_WORD_LEN)
         {
             let lower = p.to_ascii_lowercase();
-            assert_eq!(
-                hot.contains(&lower),
-                hot_set.contains(p),
-                "{}",
-                String::from_utf8_lossy(p)
-            );
+            let mixed: Vec<u8> = p
+                .iter()
+                .enumerate()
+                .map(|(i, b)| {
+                    if i % 2 == 0 {
+                        b.to_ascii_lowercase()
+                    } else {
+                        *b
+                    }
+                })
+                .collect();
+            for probe in [p, &lower, &mixed] {
+                assert_eq!(
+                    hot.contains(probe),
+                    hot_set.contains(p),
+                    "{}",
+                    String::from_utf8_lossy(probe)
+                );
+            }
         }
     }
 

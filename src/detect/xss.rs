@@ -18,7 +18,14 @@ pub fn is_xss(input: &[u8]) -> bool {
 
 /// False only if libinjection provably cannot flag `input` (see the module doc).
 pub fn may_be_xss(input: &[u8]) -> bool {
-    memchr::memchr2(b'<', b'=', input).is_some()
+    next_trigger(input).is_some()
+}
+
+/// Where the first byte is that a flagged input must hold (`<` or `=`). Since the test is per
+/// byte, it can run over several values back to back: a value without such a byte of its own
+/// is not XSS.
+pub fn next_trigger(bytes: &[u8]) -> Option<usize> {
+    memchr::memchr2(b'<', b'=', bytes)
 }
 
 #[cfg(test)]

@@ -8,11 +8,11 @@ use super::verdict::{OVERSIZE_BODY, OVERSIZE_COOKIES, OVERSIZE_HEADERS, OVERSIZE
 use crate::compile::slot::FieldSel;
 use crate::compile::Source;
 use crate::compile::{CompiledAcl, FieldLeaf, FieldTest, IpSource, Leaf, LeafId, Node, Position};
-use crate::detect::{self, Sensitivity};
+use crate::detect::{self, xss, Sensitivity};
 use crate::inspect::extract::extract;
 use crate::inspect::Request;
 use crate::model::{ComparisonOperator, LabelMatchScope, OversizeHandling};
-use crate::transform::{apply_chain_if_changed, Triggers};
+use crate::transform::{apply_chain_if_changed, ChainTriggers, Triggers};
 use std::net::IpAddr;
 
 /// With `Position: ANY`, AWS examines at most the last this-many addresses of the header.
@@ -141,7 +141,7 @@ fn field(acl: &CompiledAcl, req: &Request, s: &mut Scratch, f: &FieldLeaf) -> bo
                 ..
             } = s;
             let values = Values::of(slots[slot_ix], ranges, arena);
-            detect_once(values, facts, known_clean, now_clean, |v| {
+            detect_once(values, facts, (known_clean, now_clean), None, |v| {
                 detect::is_sqli(v, *level, detect, tokens)
             })
         }
@@ -155,7 +155,8 @@ fn field(acl: &CompiledAcl, req: &Request, s: &mut Scratch, f: &FieldLeaf) -> bo
                 ..
             } = s;
             let values = Values::of(slots[slot_ix], ranges, arena);
-            detect_once(values, facts, CLEAN_XSS, CLEAN_XSS, |v| {
+            let triggers = Some(xss::next_trigger as FindTrigger);
+            detect_once(values, facts, (CLEAN_XSS, CLEAN_XSS), triggers, |v| {
                 detect::is_xss(v, detect)
             })
         }
@@ -181,16 +182,28 @@ impl<'a> Values<'a> {
     }
 }
 
+/// Where the first byte is, in some bytes, that a detector needs to flag a value.
+type FindTrigger = fn(&[u8]) -> Option<usize>;
+
 /// Runs a detector over a slot's values until one is flagged, skipping bytes already found clean
-/// (`known_clean` bits at their origin) and recording the clean ones (`now_clean`).
+/// (`known_clean` bits at their origin) and recording the clean ones (`now_clean`). With
+/// `triggers`, the bytes without which the detector flags nothing, only values that hold one
+/// are judged or recorded (finding none again is a search over the block, cheaper than the
+/// bookkeeping).
 fn detect_once(
     values: Values,
     facts: &mut [ValueFacts],
-    known_clean: u8,
-    now_clean: u8,
+    (known_clean, now_clean): (u8, u8),
+    triggers: Option<FindTrigger>,
     mut flagged: impl FnMut(&[u8]) -> bool,
 ) -> bool {
+    let mut search = triggers.map(BlockSearch::new);
     for (k, &(a, b)) in values.ranges.iter().enumerate() {
+        if let Some(search) = &mut search {
+            if !search.holds(values.arena, values.ranges, k) {
+                continue;
+            }
+        }
         let Some(origin) = facts.get(values.first + k).map(|f| f.origin as usize) else {
             break;
         };
@@ -208,6 +221,63 @@ fn detect_once(
         }
     }
     false
+}
+
+/// Tells, value by value, which of a slot's values hold a byte a search looks for (a
+/// transformation's or a detector's trigger bytes), searching values that lie back to back in
+/// the arena as one block: a slot of many short values (a JSON body's) costs a few searches rather
+/// than one call per value.
+struct BlockSearch<F> {
+    find: F,
+    /// `next_hit` is the first hit in `arena[from..block_end]`, `usize::MAX` if none.
+    from: usize,
+    block_end: usize,
+    next_hit: usize,
+}
+
+impl<F: Fn(&[u8]) -> Option<usize>> BlockSearch<F> {
+    fn new(find: F) -> Self {
+        BlockSearch {
+            find,
+            from: usize::MAX,
+            block_end: 0,
+            next_hit: usize::MAX,
+        }
+    }
+
+    /// Whether value `i` of `ranges` holds a byte the search looks for. Values are asked about
+    /// in order; the arena may grow between calls but its bytes do not change.
+    #[inline(always)]
+    fn holds(&mut self, arena: &[u8], ranges: &[(u32, u32)], i: usize) -> bool {
+        let Some(&(a, b)) = ranges.get(i) else {
+            return false;
+        };
+        let (a, b) = (a as usize, b as usize);
+        if a < self.from || b > self.block_end || self.next_hit < a {
+            self.search(arena, ranges, i, a, b);
+        }
+        // No hit in `from..next_hit`, and `from <= a`.
+        self.next_hit < b
+    }
+
+    #[inline(never)]
+    fn search(&mut self, arena: &[u8], ranges: &[(u32, u32)], i: usize, a: usize, b: usize) {
+        if a < self.from || b > self.block_end {
+            // A new block: value `i` and the values after it that follow it in the arena.
+            self.block_end = b;
+            for &(next_a, next_b) in ranges.get(i + 1..).unwrap_or_default() {
+                if next_a as usize != self.block_end {
+                    break;
+                }
+                self.block_end = next_b as usize;
+            }
+        }
+        self.from = a;
+        self.next_hit = arena
+            .get(a..self.block_end)
+            .and_then(&self.find)
+            .map_or(usize::MAX, |at| a + at);
+    }
 }
 
 /// Computes a slot's values once per request: extract, then transform each value.
@@ -283,13 +353,29 @@ fn derived_slot(
         tbuf2,
         ..
     } = s;
+    // When the rest of the chain acts only on a few bytes, a search finds the values it may
+    // change; the others pass untouched.
+    let chain_triggers = ChainTriggers::of(rest);
+    let mut search = chain_triggers.map(|t| BlockSearch::new(move |bytes: &[u8]| t.find(bytes)));
     for i in from.first..from.end {
+        let parents = ranges.get(..from.end as usize).unwrap_or_default();
+        let passes = search
+            .as_mut()
+            .is_some_and(|search| !search.holds(arena, parents, i as usize));
         let (Some(&(a, b)), Some(known)) = (ranges.get(i as usize), facts.get_mut(i as usize))
         else {
             break;
         };
-        let parent_value = arena.get(a as usize..b as usize).unwrap_or_default();
-        let changed = apply_chain_if_changed(rest, parent_value, &mut known.triggers, tbuf, tbuf2);
+        let changed = match &chain_triggers {
+            Some(t) if passes => {
+                known.triggers.lacks(t);
+                false
+            }
+            _ => {
+                let parent_value = arena.get(a as usize..b as usize).unwrap_or_default();
+                apply_chain_if_changed(rest, parent_value, &mut known.triggers, tbuf, tbuf2)
+            }
+        };
         let parent = *known;
         if changed {
             let start = arena.len() as u32;
@@ -515,6 +601,54 @@ mod tests {
     use LabelMatchScope::*;
 
     const CTX: &str = "awswaf:111122223333:webacl:testWebACL:";
+
+    /// The block search answers every value as a search of that value alone would: values back
+    /// to back (one block), values aliasing earlier or later bytes, empty values, hits at value
+    /// edges, several hits per block, and bytes appended to the arena between questions.
+    #[test]
+    fn block_search_agrees_with_each_value_alone() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut below = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let mut checked = [0usize; 2];
+        for _ in 0..3_000 {
+            let mut arena: Vec<u8> = (0..below(200))
+                .map(|_| if below(12) == 0 { b'X' } else { b'a' })
+                .collect();
+            let mut ranges: Vec<(u32, u32)> = Vec::new();
+            let mut at = 0;
+            while at < arena.len() {
+                let len = below(9).min(arena.len() - at);
+                ranges.push((at as u32, (at + len) as u32));
+                at += len;
+                if below(8) == 0 {
+                    // An alias of an earlier value, breaking the block.
+                    let earlier = ranges[below(ranges.len())];
+                    ranges.push(earlier);
+                }
+                if below(8) == 0 {
+                    // Any bytes: inside the block being searched, before it, or after it.
+                    let x = below(arena.len() + 1);
+                    let y = x + below(arena.len() - x + 1);
+                    ranges.push((x as u32, y as u32));
+                }
+            }
+            let mut search = BlockSearch::new(|bytes: &[u8]| memchr::memchr(b'X', bytes));
+            for i in 0..ranges.len() {
+                let (a, b) = ranges[i];
+                let alone = arena[a as usize..b as usize].contains(&b'X');
+                assert_eq!(search.holds(&arena, &ranges, i), alone, "{i} {ranges:?}");
+                checked[usize::from(alone)] += 1;
+                // The caller appends transformed values; old bytes stay as they are.
+                arena.extend_from_slice(b"XaX");
+            }
+        }
+        assert!(checked[0] > 10_000 && checked[1] > 10_000, "{checked:?}");
+    }
 
     #[test]
     fn label_keys_resolve_like_aws_examples() {

@@ -10,7 +10,7 @@
 //! otherwise; types not listed here always may). The property tests hold it to that.
 
 use super::Transform;
-use memchr::{memchr, memchr2};
+use memchr::{memchr, memchr2, memchr3};
 
 /// What is known of the trigger bytes a value holds, one bit per kind: `known` says which kinds
 /// were looked for, `present` which of those occur. Kinds are worked out on first need: a short
@@ -133,6 +133,71 @@ fn some_kinds(input: &[u8], kinds: u8) -> u8 {
         input.iter().fold(false, |a, b| a | b.is_ascii_lowercase())
     });
     present
+}
+
+/// For a chain whose every step changes a value only if it holds one of at most three bytes
+/// (`%`/`+`, `&`, `\\`, NUL): those bytes. Without them a value passes the whole chain
+/// unchanged (a step that changes nothing gives the next step the same bytes). The search is per
+/// byte, so it can run over many values back to back at once.
+#[derive(Debug, Clone, Copy)]
+pub struct ChainTriggers {
+    bytes: [u8; 3],
+    count: usize,
+    kinds: u8,
+}
+
+impl ChainTriggers {
+    /// `None` when some step has no test, depends on a position (trims) or on letters.
+    pub fn of(chain: &[Transform]) -> Option<ChainTriggers> {
+        let mut kinds = 0;
+        for &t in chain {
+            kinds |= acts_on(t)?;
+        }
+        let mut found = ChainTriggers {
+            bytes: [0; 3],
+            count: 0,
+            kinds,
+        };
+        if kinds & (UPPER | LOWER | SPACE_FIRST | SPACE_LAST) != 0 {
+            return None;
+        }
+        for (kind, bytes) in [
+            (PERCENT_PLUS, &b"%+"[..]),
+            (AMPERSAND, b"&"),
+            (BACKSLASH, b"\\"),
+            (NUL, b"\0"),
+        ] {
+            if kinds & kind == 0 {
+                continue;
+            }
+            for &b in bytes {
+                *found.bytes.get_mut(found.count)? = b;
+                found.count += 1;
+            }
+        }
+        Some(found)
+    }
+
+    /// Where the first trigger byte of the chain is in `bytes`.
+    #[inline]
+    pub fn find(&self, bytes: &[u8]) -> Option<usize> {
+        let [a, b, c] = self.bytes;
+        match self.count {
+            0 => None,
+            1 => memchr(a, bytes),
+            2 => memchr2(a, b, bytes),
+            _ => memchr3(a, b, c, bytes),
+        }
+    }
+}
+
+impl Triggers {
+    /// Records that a value holds none of the chain's trigger bytes (a search found none).
+    #[inline]
+    pub fn lacks(&mut self, chain: &ChainTriggers) {
+        self.known |= chain.kinds;
+        self.present &= !chain.kinds;
+    }
 }
 
 /// Whether `apply(t, input)` certainly equals `input`.

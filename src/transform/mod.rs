@@ -53,7 +53,7 @@ pub(crate) mod test_util {
 #[cfg(test)]
 mod property_tests;
 
-pub use identity::{unchanged, Triggers};
+pub use identity::{unchanged, ChainTriggers, Triggers};
 pub use preparse::{apply_preparse, PreParse};
 
 /// One AWS WAF `TextTransformationType`.

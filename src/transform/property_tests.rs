@@ -12,8 +12,8 @@
 //!   [`apply_chain_if_changed`] gives what [`apply_chain`] gives.
 
 use super::{
-    apply, apply_chain, apply_chain_if_changed, apply_preparse, unchanged, PreParse, Transform,
-    Triggers,
+    apply, apply_chain, apply_chain_if_changed, apply_preparse, unchanged, ChainTriggers, PreParse,
+    Transform, Triggers,
 };
 
 /// Inputs per run; each is put through every transformation and one random chain.
@@ -262,6 +262,49 @@ fn chain_if_changed_equals_chain() {
         untouched > CASES / 10,
         "{untouched} values passed unchanged"
     );
+}
+
+/// A chain's trigger bytes: a value without any passes the chain unchanged, and the triggers
+/// that record their absence answer each step as a fresh look would.
+#[test]
+fn chain_triggers_absent_means_unchanged() {
+    let mut rng = XorShift(0x3c3c_9a9a_0f0f_5e5e);
+    let (mut out, mut scratch) = (Vec::new(), Vec::new());
+    let mut claimed = 0;
+    for _ in 0..CASES {
+        let input = mixed_input(&mut rng);
+        // Half the chains from the types a search can stand for, so that most are searched.
+        let chain = if rng.below(2) == 0 {
+            random_chain(&mut rng)
+        } else {
+            const SEARCHABLE: [Transform; 6] = [
+                Transform::UrlDecode,
+                Transform::UrlDecodeUni,
+                Transform::HtmlEntityDecode,
+                Transform::JsDecode,
+                Transform::RemoveNulls,
+                Transform::None,
+            ];
+            (0..1 + rng.below(3))
+                .map(|_| SEARCHABLE[rng.below(SEARCHABLE.len())])
+                .collect()
+        };
+        let Some(search) = ChainTriggers::of(&chain) else {
+            continue;
+        };
+        if search.find(&input).is_some() {
+            continue;
+        }
+        apply_chain(&chain, &input, &mut out, &mut scratch);
+        assert_eq!(out, input, "chain {chain:?} changed {input:?}");
+        let mut learnt = Triggers::UNKNOWN;
+        learnt.lacks(&search);
+        for &t in &chain {
+            assert_eq!(learnt.leaves_unchanged(t, &input), unchanged(t, &input));
+        }
+        claimed += 1;
+    }
+    assert!(claimed > CASES / 20, "{claimed} claims checked");
 }
 
 /// [`Triggers`] learnt while testing some types answer later types as a fresh look would, for
