@@ -3,7 +3,7 @@
 
 use crate::model::MatchScope;
 use crate::parse::json::{JsonPointer, JsonScope};
-use crate::transform::{PreParse, Transform};
+use crate::transform::{ChainTriggers, PreParse, Transform};
 
 /// Which request component a slot extracts. Names are stored lowercase where AWS compares them
 /// case-insensitively (headers, query arguments) and verbatim where it does not (cookies).
@@ -152,6 +152,9 @@ pub struct SlotDef {
     /// prefix's length: this slot's values are the parent's values with the rest of the chain
     /// applied, so the component is extracted once and shared transformations run once.
     pub parent: Option<(super::SlotId, usize)>,
+    /// The bytes without which the rest of the chain (after the parent's prefix) leaves a value
+    /// unchanged, when it has such a short list (see [`ChainTriggers`]).
+    pub rest_triggers: Option<ChainTriggers>,
 }
 
 impl SlotDef {

@@ -12,7 +12,7 @@ use crate::detect::{self, xss, Sensitivity};
 use crate::inspect::extract::extract;
 use crate::inspect::Request;
 use crate::model::{ComparisonOperator, LabelMatchScope, OversizeHandling};
-use crate::transform::{apply_chain_if_changed, ChainTriggers, Triggers};
+use crate::transform::{apply_chain_if_changed, Triggers};
 use std::net::IpAddr;
 
 /// With `Position: ANY`, AWS examines at most the last this-many addresses of the header.
@@ -155,7 +155,8 @@ fn field(acl: &CompiledAcl, req: &Request, s: &mut Scratch, f: &FieldLeaf) -> bo
                 ..
             } = s;
             let values = Values::of(slots[slot_ix], ranges, arena);
-            let triggers = Some(xss::next_trigger as FindTrigger);
+            let many = values.ranges.len() >= BLOCK_SEARCH_MIN_VALUES as usize;
+            let triggers = many.then_some(xss::next_trigger as FindTrigger);
             detect_once(values, facts, (CLEAN_XSS, CLEAN_XSS), triggers, |v| {
                 detect::is_xss(v, detect)
             })
@@ -222,6 +223,9 @@ fn detect_once(
     }
     false
 }
+
+/// Fewer values are cheaper to test one by one than through a [`BlockSearch`].
+const BLOCK_SEARCH_MIN_VALUES: u32 = 4;
 
 /// Tells, value by value, which of a slot's values hold a byte a search looks for (a
 /// transformation's or a detector's trigger bytes), searching values that lie back to back in
@@ -355,7 +359,9 @@ fn derived_slot(
     } = s;
     // When the rest of the chain acts only on a few bytes, a search finds the values it may
     // change; the others pass untouched.
-    let chain_triggers = ChainTriggers::of(rest);
+    let chain_triggers = acl.slots[ix]
+        .rest_triggers
+        .filter(|_| from.end - from.first >= BLOCK_SEARCH_MIN_VALUES);
     let mut search = chain_triggers.map(|t| BlockSearch::new(move |bytes: &[u8]| t.find(bytes)));
     for i in from.first..from.end {
         let parents = ranges.get(..from.end as usize).unwrap_or_default();

@@ -17,7 +17,7 @@ use super::slot::{FieldSel, SlotDef};
 use super::{Action, CompiledAcl, Group, Leaf, LeafId, Rule, RuleBody, RuleId, SlotId};
 use crate::load::{Document, Resources};
 use crate::model::{self, CustomResponseBody, PositionalConstraint};
-use crate::transform::{PreParse, Transform};
+use crate::transform::{ChainTriggers, PreParse, Transform};
 use crate::validate::capacity::{self, MAX_WEB_ACL_WCU};
 use crate::validate::diagnostic::{child, index};
 use crate::validate::names::{is_entity_name, is_metric_name};
@@ -266,6 +266,7 @@ impl<'a> Lowerer<'a> {
             chain: key.2.clone(),
             json_paths,
             parent: None,
+            rest_triggers: None,
         });
         self.literal_patterns.push(Vec::new());
         self.regex_patterns.push(Vec::new());
@@ -850,7 +851,10 @@ impl<'a> Lowerer<'a> {
                 );
                 self.slot_ix.get(&key).map(|&p| (p, len))
             });
+            let rest_triggers =
+                parent.and_then(|(_, len)| ChainTriggers::of(def.chain.get(len..)?));
             self.slots[ix].parent = parent;
+            self.slots[ix].rest_triggers = rest_triggers;
         }
     }
 
