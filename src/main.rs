@@ -10,7 +10,67 @@ use webacl::compile::{BuildOptions, SearchStringEncoding, Source};
 // per proxied request; jemalloc on request; the system allocator with neither.
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: mi::MiMalloc = mi::MiMalloc;
+
+/// mimalloc as the global allocator, through its plain entry points whenever those already give
+/// the alignment asked for. The `mimalloc` crate calls `mi_malloc_aligned` for every allocation;
+/// in mimalloc 3 that path is longer, and when a size class's free list runs dry it over-allocates
+/// from a larger class instead of refilling (for sizes that are not powers of two), so the common
+/// allocation paid for the aligned machinery it did not need.
+#[cfg(feature = "mimalloc")]
+mod mi {
+    use libmimalloc_sys as ffi;
+    use std::alloc::{GlobalAlloc, Layout};
+    use std::ffi::c_void;
+
+    /// Every mimalloc block is 8-byte aligned, and every block of 16 bytes or more 16-byte
+    /// aligned (`MI_MAX_ALIGN_SIZE`): an alignment up to 16 that is no larger than the size is
+    /// met by `mi_malloc` itself.
+    const PLAIN_ALIGN: usize = 16;
+
+    fn plain(align: usize, size: usize) -> bool {
+        align <= PLAIN_ALIGN && align <= size
+    }
+
+    pub struct MiMalloc;
+
+    // SAFETY: each method hands the request to mimalloc, using the aligned entry points whenever
+    // the plain ones do not guarantee `layout.align()` (see `PLAIN_ALIGN`); mimalloc frees blocks
+    // from either with `mi_free`.
+    unsafe impl GlobalAlloc for MiMalloc {
+        #[inline]
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            if plain(layout.align(), layout.size()) {
+                ffi::mi_malloc(layout.size()).cast()
+            } else {
+                ffi::mi_malloc_aligned(layout.size(), layout.align()).cast()
+            }
+        }
+
+        #[inline]
+        unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+            if plain(layout.align(), layout.size()) {
+                ffi::mi_zalloc(layout.size()).cast()
+            } else {
+                ffi::mi_zalloc_aligned(layout.size(), layout.align()).cast()
+            }
+        }
+
+        #[inline]
+        unsafe fn dealloc(&self, ptr: *mut u8, _layout: Layout) {
+            ffi::mi_free(ptr.cast::<c_void>());
+        }
+
+        #[inline]
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            if plain(layout.align(), new_size) {
+                ffi::mi_realloc(ptr.cast::<c_void>(), new_size).cast()
+            } else {
+                ffi::mi_realloc_aligned(ptr.cast::<c_void>(), new_size, layout.align()).cast()
+            }
+        }
+    }
+}
 #[cfg(all(feature = "jemalloc", not(feature = "mimalloc")))]
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;

@@ -33,6 +33,17 @@ pub struct Window {
 }
 
 impl Window {
+    /// No body at all.
+    pub fn empty() -> Window {
+        Window {
+            bytes: Vec::new(),
+            len: 0,
+            replay: None,
+            forward_buffered: false,
+            sent_continue: false,
+        }
+    }
+
     /// No body read: its declared size only.
     pub fn declared(session: &Session) -> Window {
         Window {
@@ -60,13 +71,7 @@ fn content_length(session: &Session) -> Option<u64> {
 pub async fn read(session: &mut Session, limit: usize) -> Result<Window> {
     let declared = content_length(session);
     if session.as_downstream_mut().is_body_empty() {
-        return Ok(Window {
-            bytes: Vec::new(),
-            len: 0,
-            replay: None,
-            forward_buffered: false,
-            sent_continue: false,
-        });
+        return Ok(Window::empty());
     }
     let mut sent_continue = false;
     let expects_continue = session

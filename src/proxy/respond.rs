@@ -32,7 +32,12 @@ pub struct Reply {
 }
 
 /// What to answer for a verdict that does not forward; `None` for Allow.
-pub fn for_verdict(acl: &CompiledAcl, v: &Verdict, accepts_html: bool) -> Option<Reply> {
+/// `accepts_html` is asked only for a Captcha or Challenge (forwarded requests never need it).
+pub fn for_verdict(
+    acl: &CompiledAcl,
+    v: &Verdict,
+    accepts_html: impl FnOnce() -> bool,
+) -> Option<Reply> {
     match v.action() {
         ActionKind::Allow | ActionKind::Count => None,
         ActionKind::Block => Some(match custom_response(acl, v) {
@@ -57,7 +62,7 @@ pub fn for_verdict(acl: &CompiledAcl, v: &Verdict, accepts_html: bool) -> Option
             } else {
                 (202, "challenge", CHALLENGE_HTML)
             };
-            let (content_type, body) = if accepts_html {
+            let (content_type, body) = if accepts_html() {
                 (Some("text/html"), Bytes::from_static(page.as_bytes()))
             } else {
                 (None, Bytes::new())
