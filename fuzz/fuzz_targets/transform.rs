@@ -8,13 +8,14 @@
 //!
 //! Checked: nothing panics; every output respects `Transform::max_output_len` (pre-parse output
 //! is never longer than the query); `apply_chain` equals applying the chain step by step; a type
-//! `unchanged` vouches for returns its input; `apply_chain_if_changed` gives what `apply_chain` gives.
+//! `unchanged` vouches for returns its input; `apply_chain_if_changed` gives what `apply_chain` gives;
+//! a chain whose `ChainTriggers` find none of their bytes leaves its input unchanged.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use webacl::transform::{
-    apply, apply_chain, apply_chain_if_changed, apply_preparse, unchanged, PreParse, Transform,
-    Triggers,
+    apply, apply_chain, apply_chain_if_changed, apply_preparse, unchanged, ChainTriggers, PreParse,
+    Transform, Triggers,
 };
 
 fn pick(b: u8) -> Transform {
@@ -82,6 +83,11 @@ fuzz_target!(|data: &[u8]| {
                 out.as_slice(),
                 "{chain:?}: apply_chain_if_changed differs"
             );
+            if let Some(search) = ChainTriggers::of(&chain) {
+                if search.find(input).is_none() {
+                    assert_eq!(out, input, "{chain:?}: changed a value without trigger bytes");
+                }
+            }
         }
         0xf0..=0xff => {
             let p = PreParse::ALL[usize::from(selector) % PreParse::ALL.len()];
