@@ -3,11 +3,16 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+#[path = "common/sweep.rs"]
+mod sweep;
+
 fn webacl() -> Command {
     Command::new(env!("CARGO_BIN_EXE_webacl"))
 }
 
 fn temp(name: &str, text: &str) -> std::path::PathBuf {
+    static SWEEP: std::sync::Once = std::sync::Once::new();
+    SWEEP.call_once(|| sweep::stale("webacl-cli-"));
     let dir = std::env::temp_dir().join(format!("webacl-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let p = dir.join(name);

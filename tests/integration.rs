@@ -3,6 +3,8 @@
 
 #[path = "integration/support.rs"]
 mod support;
+#[path = "common/sweep.rs"]
+mod sweep;
 
 use serde_json::{json, Value};
 use std::io::Read;

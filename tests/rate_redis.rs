@@ -7,6 +7,8 @@
 #[allow(dead_code)]
 #[path = "integration/support.rs"]
 mod support;
+#[path = "common/sweep.rs"]
+mod sweep;
 
 use serde_json::{json, Value};
 use std::io::{Read, Write};

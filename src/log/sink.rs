@@ -173,6 +173,7 @@ mod tests {
                     })
                     .collect();
                 assert_eq!(ns, (0..10).collect::<Vec<_>>());
+                let _ = std::fs::remove_dir_all(&dir);
                 break;
             }
             std::thread::sleep(std::time::Duration::from_millis(10));

@@ -177,6 +177,8 @@ static DIRS: AtomicU64 = AtomicU64::new(0);
 
 /// A fresh scratch directory for one test.
 pub fn temp_dir(name: &str) -> PathBuf {
+    static SWEEP: std::sync::Once = std::sync::Once::new();
+    SWEEP.call_once(|| crate::sweep::stale("webacl-it-"));
     let d = std::env::temp_dir().join(format!(
         "webacl-it-{}-{}-{}",
         std::process::id(),
