@@ -46,3 +46,6 @@ pub mod reload;
 pub mod serve;
 pub mod transform;
 pub mod validate;
+
+#[cfg(test)]
+mod test_rng;

@@ -406,14 +406,10 @@ mod tests {
 mod gate_soundness {
     use super::*;
 
-    /// A fixed-seed xorshift generator: `next(n)` is in `0..n`.
-    fn below(mut state: u64) -> impl FnMut(usize) -> usize {
-        move |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        }
+    /// A fixed-seed generator: `next(n)` is in `0..n`.
+    fn below(state: u64) -> impl FnMut(usize) -> usize {
+        let mut rng = crate::test_rng::XorShift(state);
+        move |n: usize| rng.below(n)
     }
 
     /// Every shipped regex, and one bank of them all where pattern `i` sets bit `i`.

@@ -613,13 +613,8 @@ mod tests {
     /// edges, several hits per block, and bytes appended to the arena between questions.
     #[test]
     fn block_search_agrees_with_each_value_alone() {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut below = |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
+        let mut rng = crate::test_rng::XorShift(0x9e37_79b9_7f4a_7c15);
+        let mut below = |n: usize| rng.below(n);
         let mut checked = [0usize; 2];
         for _ in 0..3_000 {
             let mut arena: Vec<u8> = (0..below(200))

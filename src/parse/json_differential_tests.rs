@@ -508,19 +508,7 @@ mod reference {
 mod differential {
     use super::reference;
     use crate::parse::json::*;
-
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
+    use crate::test_rng::XorShift as Rng;
 
     const KEYS: &[&str] = &[
         "a",

@@ -15,26 +15,10 @@ use super::{
     apply, apply_chain, apply_chain_if_changed, apply_preparse, unchanged, ChainTriggers, PreParse,
     Transform, Triggers,
 };
+use crate::test_rng::XorShift;
 
 /// Inputs per run; each is put through every transformation and one random chain.
 const CASES: usize = 4000;
-
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 /// Bytes that trigger the decoders; drawn three times out of four.
 const INTERESTING: &[u8] =
