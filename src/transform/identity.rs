@@ -136,7 +136,7 @@ fn some_kinds(input: &[u8], kinds: u8) -> u8 {
 }
 
 /// For a chain whose every step changes a value only if it holds one of at most three bytes
-/// (`%`/`+`, `&`, `\\`, NUL): those bytes. Without them a value passes the whole chain
+/// (`%`/`+`, `&`, `\`, NUL): those bytes. Without them a value passes the whole chain
 /// unchanged (a step that changes nothing gives the next step the same bytes). The search is per
 /// byte, so it can run over many values back to back at once.
 #[derive(Debug, Clone, Copy)]
@@ -153,14 +153,14 @@ impl ChainTriggers {
         for &t in chain {
             kinds |= acts_on(t)?;
         }
+        if kinds & (UPPER | LOWER | SPACE_FIRST | SPACE_LAST) != 0 {
+            return None;
+        }
         let mut found = ChainTriggers {
             bytes: [0; 3],
             count: 0,
             kinds,
         };
-        if kinds & (UPPER | LOWER | SPACE_FIRST | SPACE_LAST) != 0 {
-            return None;
-        }
         for (kind, bytes) in [
             (PERCENT_PLUS, &b"%+"[..]),
             (AMPERSAND, b"&"),
