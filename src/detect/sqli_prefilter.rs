@@ -124,6 +124,7 @@ const fn classes() -> [u8; 256] {
 /// Cost: one pass, plus a table test per candidate word (a hashed lookup for the few that
 /// pass it); no allocation once the keyword
 /// set is built (on first use, from the crate's own table).
+#[inline]
 pub fn may_be_sqli(input: &[u8]) -> bool {
     let hot = hot_words();
     let mut i = 0;
@@ -272,8 +273,9 @@ impl HotWords {
         false
     }
 
-    /// Case-insensitive membership; longer words than [`MAX_WORD_LEN`] are never hot.
-    #[inline]
+    /// Case-insensitive membership; longer words than [`MAX_WORD_LEN`] are never hot. The shape
+    /// test, which turns most words away, is inlined into the scan; the table lookup is not.
+    #[inline(always)]
     fn contains(&self, word: &[u8]) -> bool {
         let (Some(&first), Some(&last), Some(row)) =
             (word.first(), word.last(), self.shapes.get(word.len()))
@@ -390,7 +392,7 @@ impl WordTable {
     }
 
     /// Whether `word` (any case, 1 to [`MAX_WORD_LEN`] bytes) is one of the words.
-    #[inline]
+    #[inline(never)]
     fn contains(&self, word: &[u8]) -> bool {
         let (head, tail) = head_tail(word);
         let len = word.len();

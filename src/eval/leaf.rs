@@ -8,7 +8,7 @@ use super::verdict::{OVERSIZE_BODY, OVERSIZE_COOKIES, OVERSIZE_HEADERS, OVERSIZE
 use crate::compile::slot::FieldSel;
 use crate::compile::Source;
 use crate::compile::{CompiledAcl, FieldLeaf, FieldTest, IpSource, Leaf, LeafId, Node, Position};
-use crate::detect::{self, xss, Sensitivity};
+use crate::detect::{self, sqli_prefilter, xss, Sensitivity};
 use crate::inspect::extract::extract;
 use crate::inspect::Request;
 use crate::model::{ComparisonOperator, LabelMatchScope, OversizeHandling};
@@ -142,7 +142,9 @@ fn field(acl: &CompiledAcl, req: &Request, s: &mut Scratch, f: &FieldLeaf) -> bo
             } = s;
             let values = Values::of(slots[slot_ix], ranges, arena);
             detect_once(values, facts, (known_clean, now_clean), None, |v| {
-                detect::is_sqli(v, *level, detect, tokens)
+                // The prefilter first, inlined: most values end there, before the detector's
+                // bookkeeping (the tokens kept here are not read; details.rs re-derives them).
+                sqli_prefilter::may_be_sqli(v) && detect::is_sqli(v, *level, detect, tokens)
             })
         }
         FieldTest::Xss => {
