@@ -15,6 +15,9 @@
 //! of `--iterations N` (default 20,000) without timing, e.g.
 //! `valgrind --tool=callgrind <bench binary> --profile benign-get.jsonl --iterations 2000`.
 //! The figure includes the clock read (tens of nanoseconds on Linux's vDSO clock).
+//! `--drop-rule NAME` leaves one of the reference ACL's top-level rules out (`--list-rules` names
+//! them): `benches/rule-cost.sh` profiles the ACL without each rule in turn to tell what each
+//! costs.
 
 #[path = "support/mod.rs"]
 mod support;
@@ -37,6 +40,8 @@ struct Args {
     acl: String,
     profile: Option<String>,
     iterations: usize,
+    drop_rule: Option<String>,
+    list_rules: bool,
 }
 
 fn args() -> Args {
@@ -45,6 +50,8 @@ fn args() -> Args {
         acl: "reference".into(),
         profile: None,
         iterations: PROFILE_ITERATIONS,
+        drop_rule: None,
+        list_rules: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -52,6 +59,8 @@ fn args() -> Args {
             "--quick" => a.quick = true,
             "--acl" => a.acl = it.next().unwrap_or_default(),
             "--profile" => a.profile = it.next(),
+            "--drop-rule" => a.drop_rule = it.next(),
+            "--list-rules" => a.list_rules = true,
             "--iterations" => {
                 a.iterations = it
                     .next()
@@ -65,7 +74,11 @@ fn args() -> Args {
     a
 }
 
-fn acl(name: &str) -> CompiledAcl {
+fn acl(name: &str, drop_rule: Option<&str>) -> CompiledAcl {
+    if let Some(rule) = drop_rule {
+        assert_eq!(name, "reference", "--drop-rule applies to the reference ACL");
+        return support::reference_without(rule);
+    }
     match name {
         "starter" => support::compile(support::STARTER_ACL, &Default::default()),
         "kitchen-sink" => support::compile(support::KITCHEN_SINK_ACL, &Default::default()),
@@ -85,7 +98,13 @@ fn us(d: Duration) -> String {
 
 fn main() {
     let args = args();
-    let acl = acl(&args.acl);
+    if args.list_rules {
+        for name in support::reference_rule_names() {
+            println!("{name}");
+        }
+        return;
+    }
+    let acl = acl(&args.acl, args.drop_rule.as_deref());
     let mut scratch = Scratch::new();
 
     if let Some(file) = &args.profile {
@@ -113,7 +132,7 @@ fn main() {
     );
     for corpus in support::CORPORA {
         let reqs = corpus.requests();
-        if args.acl == "reference" {
+        if args.acl == "reference" && args.drop_rule.is_none() {
             support::assert_actions(&acl, &reqs, corpus.expect, corpus.file);
         }
         for k in 0..WARMUP {

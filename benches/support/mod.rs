@@ -138,6 +138,37 @@ pub fn reference() -> CompiledAcl {
     compile(REFERENCE_ACL, &reference_resources())
 }
 
+/// The names of the reference ACL's top-level rules, in priority order as written.
+pub fn reference_rule_names() -> Vec<String> {
+    let acl: Value = serde_json::from_str(REFERENCE_ACL).expect("the reference ACL is JSON");
+    acl["WebACL"]["Rules"]
+        .as_array()
+        .map(|rules| {
+            rules
+                .iter()
+                .filter_map(|r| r["Name"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The reference ACL without its top-level rule `name`: what the ACL costs minus this is what
+/// the rule costs on top of the others (the slots it shares with them are computed either way).
+pub fn reference_without(name: &str) -> CompiledAcl {
+    let mut acl: Value = serde_json::from_str(REFERENCE_ACL).expect("the reference ACL is JSON");
+    let rules = acl["WebACL"]["Rules"]
+        .as_array_mut()
+        .expect("the reference ACL has rules");
+    let before = rules.len();
+    rules.retain(|r| r["Name"] != name);
+    assert!(
+        rules.len() < before,
+        "no rule {name} in the reference ACL; it has {:?}",
+        reference_rule_names()
+    );
+    compile(&acl.to_string(), &reference_resources())
+}
+
 /// Panics unless `acl` takes `expect` on every request: a bench that silently measured a request
 /// blocked early (or a rate limit that started firing) would report the wrong figure.
 pub fn assert_actions(acl: &CompiledAcl, reqs: &[Request], expect: ActionKind, what: &str) {
