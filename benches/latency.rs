@@ -76,7 +76,10 @@ fn args() -> Args {
 
 fn acl(name: &str, drop_rule: Option<&str>) -> CompiledAcl {
     if let Some(rule) = drop_rule {
-        assert_eq!(name, "reference", "--drop-rule applies to the reference ACL");
+        assert_eq!(
+            name, "reference",
+            "--drop-rule applies to the reference ACL"
+        );
         return support::reference_without(rule);
     }
     match name {
