@@ -124,10 +124,47 @@ pub struct RegexBank {
     factors: Option<AhoCorasick>,
     /// Per factor id: the gated patterns (indices into `gated`) owning it or one of its prefixes.
     factor_owners: Vec<Vec<u32>>,
+    /// The factors by id, and the gated patterns owning each itself: what [`RegexBank::merge`]
+    /// joins.
+    factor_list: Vec<Vec<u8>>,
+    direct_owners: Vec<Vec<u32>>,
     /// Gated patterns: their own regex and their bank bit.
     gated: Vec<(Regex, u32)>,
     /// Patterns without a useful factor, in one regex, and the bank bit of each by pattern id.
     always: Option<(Regex, Vec<u32>)>,
+}
+
+/// The regex patterns of the slots of one family (slots whose values derive from one extraction,
+/// see [`super::slot::SlotDef::parent`]) in one bank: when a request leaves all of them with the
+/// same values, as a benign one mostly does, one scan serves them all.
+#[derive(Debug)]
+pub struct RegexFamily {
+    pub members: Box<[super::SlotId]>,
+    pub bank: RegexBank,
+}
+
+/// A bank's factors while it is built: each distinct factor once, with the gated patterns that
+/// own it.
+#[derive(Default)]
+struct FactorTable {
+    ids: HashMap<Vec<u8>, usize>,
+    list: Vec<Vec<u8>>,
+    owners: Vec<Vec<u32>>,
+}
+
+impl FactorTable {
+    fn add(&mut self, factor: Vec<u8>, owner: u32) {
+        let id = match self.ids.get(&factor) {
+            Some(&id) => id,
+            None => {
+                self.list.push(factor.clone());
+                self.owners.push(Vec::new());
+                self.ids.insert(factor, self.list.len() - 1);
+                self.list.len() - 1
+            }
+        };
+        self.owners[id].push(owner);
+    }
 }
 
 /// Per-thread search state of one [`RegexBank`].
@@ -150,9 +187,7 @@ pub struct RegexCache {
 impl RegexBank {
     pub fn new(patterns: &[(String, u32)]) -> Result<RegexBank, String> {
         let syntax = syntax_config();
-        let mut factor_ids: HashMap<Vec<u8>, usize> = HashMap::new();
-        let mut factor_list: Vec<Vec<u8>> = Vec::new();
-        let mut factor_owners: Vec<Vec<u32>> = Vec::new();
+        let mut factors = FactorTable::default();
         let mut gated = Vec::new();
         let mut always_hirs = Vec::new();
         let mut always_bits = Vec::new();
@@ -163,12 +198,7 @@ impl RegexBank {
                 Some(set) => {
                     let owner = gated.len() as u32;
                     for factor in set {
-                        let id = *factor_ids.entry(factor.clone()).or_insert_with(|| {
-                            factor_list.push(factor);
-                            factor_owners.push(Vec::new());
-                            factor_list.len() - 1
-                        });
-                        factor_owners[id].push(owner);
+                        factors.add(factor, owner);
                     }
                     gated.push((build_regex(&[&hir], MatchKind::LeftmostFirst)?, *bit));
                 }
@@ -178,36 +208,68 @@ impl RegexBank {
                 }
             }
         }
-        // A factor reported at a position also stands for every other factor that is its prefix.
-        let own = factor_owners.clone();
-        for (id, factor) in factor_list.iter().enumerate() {
-            for len in factors::MIN_FACTOR_LEN..factor.len() {
-                if let Some(&prefix) = factor.get(..len).and_then(|p| factor_ids.get(p)) {
-                    factor_owners[id].extend_from_slice(&own[prefix]);
-                }
-            }
-            factor_owners[id].sort_unstable();
-            factor_owners[id].dedup();
-        }
-        let factors = if factor_list.is_empty() {
-            None
-        } else {
-            Some(
-                AhoCorasick::builder()
-                    .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-                    .build(&factor_list)
-                    .map_err(|e| format!("cannot build the regex factor automaton: {e}"))?,
-            )
-        };
         let always = if always_hirs.is_empty() {
             None
         } else {
             let hirs: Vec<&Hir> = always_hirs.iter().collect();
             Some((build_regex(&hirs, MatchKind::All)?, always_bits))
         };
+        RegexBank::assemble(factors, gated, always)
+    }
+
+    /// One bank holding the patterns of `banks`, built from their compiled parts (the regexes
+    /// are shared, not compiled again). `None` when one of them has patterns without a factor:
+    /// those live in one multi-pattern regex that cannot be joined without recompiling.
+    pub fn merge(banks: &[&RegexBank]) -> Option<Result<RegexBank, String>> {
+        if banks.iter().any(|b| b.always.is_some()) {
+            return None;
+        }
+        let mut factors = FactorTable::default();
+        let mut gated = Vec::new();
+        for bank in banks {
+            let offset = gated.len() as u32;
+            for (factor, owners) in bank.factor_list.iter().zip(&bank.direct_owners) {
+                for &owner in owners {
+                    factors.add(factor.clone(), offset + owner);
+                }
+            }
+            gated.extend(bank.gated.iter().cloned());
+        }
+        Some(RegexBank::assemble(factors, gated, None))
+    }
+
+    fn assemble(
+        table: FactorTable,
+        gated: Vec<(Regex, u32)>,
+        always: Option<(Regex, Vec<u32>)>,
+    ) -> Result<RegexBank, String> {
+        let FactorTable { ids, list, owners } = table;
+        // A factor reported at a position also stands for every other factor that is its prefix.
+        let mut factor_owners = owners.clone();
+        for (id, factor) in list.iter().enumerate() {
+            for len in factors::MIN_FACTOR_LEN..factor.len() {
+                if let Some(&prefix) = factor.get(..len).and_then(|p| ids.get(p)) {
+                    factor_owners[id].extend_from_slice(&owners[prefix]);
+                }
+            }
+            factor_owners[id].sort_unstable();
+            factor_owners[id].dedup();
+        }
+        let factors = if list.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasick::builder()
+                    .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+                    .build(&list)
+                    .map_err(|e| format!("cannot build the regex factor automaton: {e}"))?,
+            )
+        };
         Ok(RegexBank {
             factors,
             factor_owners,
+            factor_list: list,
+            direct_owners: owners,
             gated,
             always,
         })

@@ -22,7 +22,7 @@ pub use lower::{build, BuildOptions, SearchStringEncoding, Source};
 
 use crate::detect::Sensitivity;
 use crate::model::{ComparisonOperator, LabelMatchScope, OversizeHandling, PositionalConstraint};
-use bank::{LiteralBank, RegexBank};
+use bank::{LiteralBank, RegexBank, RegexFamily};
 use ipset::IpTable;
 use slot::SlotDef;
 
@@ -304,6 +304,9 @@ pub struct CompiledAcl {
     pub(crate) ip_tables: Vec<IpTable>,
     pub(crate) literal_banks: Vec<Option<LiteralBank>>,
     pub(crate) regex_banks: Vec<Option<RegexBank>>,
+    /// Merged regex banks of slot families, and each slot's family.
+    pub(crate) regex_families: Vec<RegexFamily>,
+    pub(crate) regex_family_of: Vec<Option<u32>>,
     pub(crate) bank_bits: u32,
     pub(crate) body_limit: usize,
     pub(crate) source: Source,

@@ -65,7 +65,10 @@ pub struct Scratch {
     pub(crate) arena: Vec<u8>,
     pub(crate) bits: Bits,
     pub(crate) leaf_memo: Vec<u8>,
+    /// Per slot, then per regex family (after the slots).
     pub(crate) regex_caches: Vec<Option<RegexCache>>,
+    /// Per regex family: whether a merged scan was considered for the current request.
+    pub(crate) family_tried: Vec<bool>,
     pub(crate) extract: crate::inspect::extract::ExtractScratch,
     pub(crate) tbuf: Vec<u8>,
     pub(crate) tbuf2: Vec<u8>,
@@ -98,16 +101,22 @@ impl Scratch {
     /// Prepares for a new request on `acl`; sizes buffers for it the first time it is seen.
     pub(crate) fn reset(&mut self, acl: &CompiledAcl) {
         let id = acl as *const CompiledAcl as usize;
-        if id != self.acl_id || self.slots.len() != acl.slots.len() {
+        if id != self.acl_id
+            || self.slots.len() != acl.slots.len()
+            || self.family_tried.len() != acl.regex_families.len()
+        {
             self.acl_id = id;
             self.regex_caches.clear();
-            self.regex_caches.resize_with(acl.slots.len(), || None);
+            self.regex_caches
+                .resize_with(acl.slots.len() + acl.regex_families.len(), || None);
             self.bank_bits = acl.bank_bits;
         }
         self.slots.clear();
         self.slots.resize(acl.slots.len(), SlotState::default());
         self.leaf_memo.clear();
         self.leaf_memo.resize(acl.leaves.len(), UNKNOWN);
+        self.family_tried.clear();
+        self.family_tried.resize(acl.regex_families.len(), false);
         self.bits.reset(self.bank_bits);
         self.ranges.clear();
         self.facts.clear();

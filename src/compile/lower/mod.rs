@@ -11,7 +11,7 @@ mod group;
 mod rate;
 mod statement;
 
-use super::bank::{LiteralBank, RegexBank};
+use super::bank::{LiteralBank, RegexBank, RegexFamily};
 use super::ipset::IpTable;
 use super::slot::{FieldSel, SlotDef};
 use super::{Action, CompiledAcl, Group, Leaf, LeafId, Rule, RuleBody, RuleId, SlotId};
@@ -154,8 +154,12 @@ pub fn build(
     })
 }
 
-/// The literal and regex banks of every slot, by slot.
-type Banks = (Vec<Option<LiteralBank>>, Vec<Option<RegexBank>>);
+/// The literal and regex banks of every slot, by slot, and the merged regex banks of slot families.
+type Banks = (
+    Vec<Option<LiteralBank>>,
+    Vec<Option<RegexBank>>,
+    Vec<RegexFamily>,
+);
 
 /// What makes two slots the same: component, pre-parse chain, transformation chain.
 type SlotKey = (FieldSel, Box<[PreParse]>, Box<[Transform]>);
@@ -481,7 +485,8 @@ impl<'a> Lowerer<'a> {
             return None;
         }
         self.link_slot_parents();
-        let (literal_banks, regex_banks) = self.banks(&ctx, base)?;
+        let (literal_banks, regex_banks, regex_families) = self.banks(&ctx, base)?;
+        let regex_family_of = family_index(&regex_families, self.slots.len());
         let order: Vec<RuleId> = pre
             .into_iter()
             .chain(top)
@@ -499,8 +504,10 @@ impl<'a> Lowerer<'a> {
             leaves: std::mem::take(&mut self.leaves),
             leaf_descriptions: std::mem::take(&mut self.leaf_descriptions),
             ip_tables: std::mem::take(&mut self.ip_tables),
+            regex_family_of,
             literal_banks,
             regex_banks,
+            regex_families,
             bank_bits: self.next_bit,
             body_limit,
             source: self.opts.source,
@@ -891,8 +898,59 @@ impl<'a> Lowerer<'a> {
                 }
             });
         }
-        self.diags.is_empty().then_some((lit, re))
+        let families = self.regex_families(&re, ctx, base);
+        self.diags.is_empty().then_some((lit, re, families))
     }
+
+    /// One merged regex bank for each family of slots (slots whose values all derive from one
+    /// extraction, linked by `parent`) in which two or more slots have regex patterns: when a
+    /// request leaves those slots with the same values, one scan serves them all.
+    fn regex_families(
+        &mut self,
+        banks: &[Option<RegexBank>],
+        ctx: &Ctx,
+        base: &str,
+    ) -> Vec<RegexFamily> {
+        let root = |mut slot: usize| {
+            while let Some((parent, _)) = self.slots[slot].parent {
+                slot = parent as usize;
+            }
+            slot
+        };
+        let mut by_root: BTreeMap<usize, Vec<SlotId>> = BTreeMap::new();
+        for (slot, bank) in banks.iter().enumerate() {
+            if bank.is_some() {
+                by_root.entry(root(slot)).or_default().push(slot as SlotId);
+            }
+        }
+        let mut families = Vec::new();
+        for members in by_root.into_values().filter(|m| m.len() >= 2) {
+            let member_banks: Vec<&RegexBank> = members
+                .iter()
+                .filter_map(|&m| banks.get(m as usize)?.as_ref())
+                .collect();
+            match RegexBank::merge(&member_banks) {
+                Some(Ok(bank)) => families.push(RegexFamily {
+                    members: members.into(),
+                    bank,
+                }),
+                Some(Err(e)) => self.err(ctx, base, e),
+                None => {}
+            }
+        }
+        families
+    }
+}
+
+/// Per slot, the index of the regex family it belongs to.
+fn family_index(families: &[RegexFamily], slots: usize) -> Vec<Option<u32>> {
+    let mut of = vec![None; slots];
+    for (f, family) in families.iter().enumerate() {
+        for &m in family.members.iter() {
+            of[m as usize] = Some(f as u32);
+        }
+    }
+    of
 }
 
 /// The account id inside a WAFv2 ARN.
