@@ -14,12 +14,9 @@ cd "$(dirname "$0")/.."
 BENCH=$1
 FILTER=$2
 SECS=${SECS:-2}
-BIN=$(cargo bench --bench "$BENCH" --no-run --message-format=json 2>/dev/null \
-  | python3 -c 'import json,sys
-for l in sys.stdin:
-    m = json.loads(l)
-    if m.get("reason") == "compiler-artifact" and m.get("target", {}).get("name") == sys.argv[1] and m.get("executable"):
-        print(m["executable"])' "$BENCH")
+# shellcheck source=benches/support/bench-binary.sh
+. benches/support/bench-binary.sh
+BIN=$(bench_binary "$BENCH")
 OUT=$(mktemp)
 trap 'rm -f "$OUT"' EXIT
 valgrind --tool=callgrind --callgrind-out-file="$OUT" --toggle-collect='webacl::eval::evaluate*' \

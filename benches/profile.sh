@@ -13,12 +13,9 @@ cd "$(dirname "$0")/.."
 CORPUS=${1:-benign-get.jsonl}
 ITERATIONS=${2:-5000}
 TOP=${TOP:-25}
-BIN=$(cargo bench --bench latency --no-run --message-format=json 2>/dev/null \
-  | python3 -c 'import json,sys
-for l in sys.stdin:
-    m = json.loads(l)
-    if m.get("reason") == "compiler-artifact" and m.get("target", {}).get("name") == "latency" and m.get("executable"):
-        print(m["executable"])')
+# shellcheck source=benches/support/bench-binary.sh
+. benches/support/bench-binary.sh
+BIN=$(bench_binary latency)
 OUT=$(mktemp)
 trap 'rm -f "$OUT"' EXIT
 valgrind --tool=callgrind --callgrind-out-file="$OUT" --toggle-collect='webacl::eval::evaluate*' \

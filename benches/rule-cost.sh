@@ -18,12 +18,9 @@ cd "$(dirname "$0")/.."
 command -v valgrind >/dev/null || { echo "rule-cost.sh needs valgrind (apt-get install valgrind)" >&2; exit 1; }
 CORPORA=("$@")
 [ ${#CORPORA[@]} -gt 0 ] || CORPORA=(benign-get.jsonl json-post-8k.jsonl)
-BIN=$(cargo bench --bench latency --no-run --message-format=json 2>/dev/null \
-  | python3 -c 'import json,sys
-for l in sys.stdin:
-    m = json.loads(l)
-    if m.get("reason") == "compiler-artifact" and m.get("target", {}).get("name") == "latency" and m.get("executable"):
-        print(m["executable"])')
+# shellcheck source=benches/support/bench-binary.sh
+. benches/support/bench-binary.sh
+BIN=$(bench_binary latency)
 OUT=$(mktemp)
 trap 'rm -f "$OUT"' EXIT
 mapfile -t RULES < <("$BIN" --list-rules)
