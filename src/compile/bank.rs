@@ -55,6 +55,8 @@ impl Bits {
 #[derive(Debug)]
 pub struct LiteralBank {
     ac: AhoCorasick,
+    /// The distinct search strings, by automaton pattern id.
+    patterns: Vec<Vec<u8>>,
     /// Per distinct pattern: the statements that use it, with their positional constraint.
     targets: Vec<Vec<(PositionalConstraint, u32)>>,
 }
@@ -77,7 +79,21 @@ impl LiteralBank {
             .match_kind(aho_corasick::MatchKind::Standard)
             .build(&distinct)
             .map_err(|e| format!("cannot build the string-match automaton: {e}"))?;
-        Ok(LiteralBank { ac, targets })
+        let patterns = distinct.into_iter().map(<[u8]>::to_vec).collect();
+        Ok(LiteralBank {
+            ac,
+            patterns,
+            targets,
+        })
+    }
+
+    /// The search string of the statement with bank bit `bit`.
+    pub fn search_string(&self, bit: u32) -> Option<&[u8]> {
+        let i = self
+            .targets
+            .iter()
+            .position(|t| t.iter().any(|&(_, b)| b == bit))?;
+        self.patterns.get(i).map(Vec::as_slice)
     }
 
     /// Scans one value and sets the bit of every statement it satisfies.
@@ -273,6 +289,20 @@ impl RegexBank {
             gated,
             always,
         })
+    }
+
+    /// The necessary factors (lower-cased) of the pattern with bank bit `bit`; `None` when it has
+    /// none (it is always run) or the bank has no such bit.
+    pub fn factors_of(&self, bit: u32) -> Option<Vec<&[u8]>> {
+        let owner = self.gated.iter().position(|(_, b)| *b == bit)? as u32;
+        let found: Vec<&[u8]> = self
+            .factor_list
+            .iter()
+            .zip(&self.direct_owners)
+            .filter(|(_, owners)| owners.contains(&owner))
+            .map(|(factor, _)| factor.as_slice())
+            .collect();
+        (!found.is_empty()).then_some(found)
     }
 
     pub fn new_cache(&self) -> RegexCache {

@@ -16,6 +16,7 @@ pub mod bank;
 pub mod factors;
 pub mod ipset;
 pub mod lower;
+pub mod screen;
 pub mod slot;
 
 pub use lower::{build, BuildOptions, SearchStringEncoding, Source};
@@ -307,6 +308,8 @@ pub struct CompiledAcl {
     /// Merged regex banks of slot families, and each slot's family.
     pub(crate) regex_families: Vec<RegexFamily>,
     pub(crate) regex_family_of: Vec<Option<u32>>,
+    /// What proves most leaves false from a component's raw values (see [`screen`]).
+    pub(crate) screens: screen::Screens,
     pub(crate) bank_bits: u32,
     pub(crate) body_limit: usize,
     pub(crate) source: Source,

@@ -21,11 +21,15 @@ pub fn may_be_xss(input: &[u8]) -> bool {
     next_trigger(input).is_some()
 }
 
-/// Where the first byte is that a flagged input must hold (`<` or `=`). Since the test is per
-/// byte, it can run over several values back to back: a value without such a byte of its own
-/// is not XSS.
+/// The bytes one of which a flagged input must hold.
+pub const TRIGGER_BYTES: [u8; 2] = [b'<', b'='];
+
+/// Where the first byte is that a flagged input must hold (one of [`TRIGGER_BYTES`]). Since the
+/// test is per byte, it can run over several values back to back: a value without such a byte of
+/// its own is not XSS.
 pub fn next_trigger(bytes: &[u8]) -> Option<usize> {
-    memchr::memchr2(b'<', b'=', bytes)
+    let [a, b] = TRIGGER_BYTES;
+    memchr::memchr2(a, b, bytes)
 }
 
 #[cfg(test)]

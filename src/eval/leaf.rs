@@ -6,6 +6,7 @@ use super::scratch::{
 };
 use super::verdict::{OVERSIZE_BODY, OVERSIZE_COOKIES, OVERSIZE_HEADERS, OVERSIZE_JSON_BODY};
 use crate::compile::bank::RegexBank;
+use crate::compile::screen::{NO_SCREEN, SCREEN_MAX_BYTES};
 use crate::compile::slot::FieldSel;
 use crate::compile::Source;
 use crate::compile::{CompiledAcl, FieldLeaf, FieldTest, IpSource, Leaf, LeafId, Node, Position};
@@ -73,7 +74,7 @@ pub(crate) fn leaf(acl: &CompiledAcl, req: &Request, s: &mut Scratch, id: LeafId
         _ => {}
     }
     let r = match l {
-        Leaf::Field(f) => Some(field(acl, req, s, f)),
+        Leaf::Field(f) => Some(!screened_out(acl, req, s, id) && field(acl, req, s, f)),
         Leaf::Ip { table, source } => ip_addresses(req, source, &mut |ip| {
             acl.ip_tables[*table as usize].contains(ip)
         }),
@@ -88,6 +89,57 @@ pub(crate) fn leaf(acl: &CompiledAcl, req: &Request, s: &mut Scratch, id: LeafId
     };
     trace_leaf(acl, s, id, r);
     r
+}
+
+/// Whether the leaf's screen proves it false (see `compile::screen`); the screen runs at the
+/// request's first question to it.
+fn screened_out(acl: &CompiledAcl, req: &Request, s: &mut Scratch, id: LeafId) -> bool {
+    let packed = acl
+        .screens
+        .of_leaf
+        .get(id as usize)
+        .copied()
+        .unwrap_or(NO_SCREEN);
+    if packed == NO_SCREEN {
+        return false;
+    }
+    let (ix, bit) = ((packed >> 6) as usize, packed & 63);
+    if !s.screen_done[ix] {
+        s.screen_woken[ix] = run_screen(acl, req, s, ix);
+        s.screen_done[ix] = true;
+    }
+    s.screen_woken[ix] & (1 << bit) == 0
+}
+
+/// The leaves (bits) screen `ix` wakes for this request.
+fn run_screen(acl: &CompiledAcl, req: &Request, s: &mut Scratch, ix: usize) -> u64 {
+    let screen = &acl.screens.list[ix];
+    let Scratch {
+        extract: xs,
+        screen_buf: buf,
+        ..
+    } = s;
+    buf.clear();
+    let mut too_long = false;
+    let x = extract(
+        &acl.slots[screen.slot as usize],
+        req,
+        acl.body_limit,
+        xs,
+        &mut |raw| {
+            if buf.len() + raw.len() >= SCREEN_MAX_BYTES {
+                too_long = true;
+            } else {
+                buf.extend_from_slice(raw);
+                buf.push(b'\n');
+            }
+        },
+    );
+    if x.oversize || too_long {
+        return u64::MAX;
+    }
+    buf.make_ascii_lowercase();
+    screen.wake(buf)
 }
 
 fn field(acl: &CompiledAcl, req: &Request, s: &mut Scratch, f: &FieldLeaf) -> bool {
@@ -650,13 +702,15 @@ pub(crate) fn label_matches(scope: LabelMatchScope, key: &str, context: &str, la
     }
 }
 
-#[inline]
+// Always inlined: it runs for every leaf, and the call cost more than its test.
+#[inline(always)]
 fn trace_leaf(acl: &CompiledAcl, s: &mut Scratch, id: LeafId, r: Option<bool>) {
     if s.trace.is_some() {
         write_trace(acl, s, id, r);
     }
 }
 
+#[cold]
 fn write_trace(acl: &CompiledAcl, s: &mut Scratch, id: LeafId, r: Option<bool>) {
     let line = super::explain::leaf_line(acl, s, id, r);
     if let Some(t) = &mut s.trace {

@@ -12,6 +12,8 @@ mod leaf;
 mod rate;
 mod rules;
 mod scratch;
+#[cfg(test)]
+mod screen_tests;
 pub mod verdict;
 
 pub use scratch::Scratch;

@@ -239,9 +239,9 @@ fn add_rule_labels(acl: &CompiledAcl, s: &mut Scratch, id: RuleId) {
     }
 }
 
-/// Adds the geo labels of GeoMatch statements evaluated by the rule that just finished.
-/// Adds the geo labels of the rule that just ended (a no-op for the many rules without geo).
-#[inline]
+/// Adds the geo labels of the GeoMatch statements the rule that just ended evaluated (a no-op for
+/// the many rules without geo).
+#[inline(always)]
 fn flush_geo(s: &mut Scratch) {
     if !s.pending_geo.is_empty() {
         add_geo_labels(s);

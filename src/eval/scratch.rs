@@ -69,6 +69,11 @@ pub struct Scratch {
     pub(crate) regex_caches: Vec<Option<RegexCache>>,
     /// Per regex family: whether a merged scan was considered for the current request.
     pub(crate) family_tried: Vec<bool>,
+    /// Per screen: whether it ran for this request, and the leaves it woke.
+    pub(crate) screen_done: Vec<bool>,
+    pub(crate) screen_woken: Vec<u64>,
+    /// A screen's component, lower-cased values end to end.
+    pub(crate) screen_buf: Vec<u8>,
     pub(crate) extract: crate::inspect::extract::ExtractScratch,
     pub(crate) tbuf: Vec<u8>,
     pub(crate) tbuf2: Vec<u8>,
@@ -117,6 +122,9 @@ impl Scratch {
         self.leaf_memo.resize(acl.leaves.len(), UNKNOWN);
         self.family_tried.clear();
         self.family_tried.resize(acl.regex_families.len(), false);
+        self.screen_done.clear();
+        self.screen_done.resize(acl.screens.list.len(), false);
+        self.screen_woken.resize(acl.screens.list.len(), 0);
         self.bits.reset(self.bank_bits);
         self.ranges.clear();
         self.facts.clear();

@@ -5,7 +5,7 @@
 //! read; it holds one shard lock at a time and never across network I/O.
 
 use super::window::{second_of, Window};
-use std::collections::hash_map::RandomState;
+use foldhash::fast::RandomState;
 use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::ops::Range;
@@ -29,6 +29,7 @@ pub struct RuleCounter {
     window_sec: u64,
     max_keys_per_shard: usize,
     shards: Box<[Mutex<Shard>]>,
+    /// Picks a key's shard; randomly seeded, so clients cannot aim their keys at one shard.
     hasher: RandomState,
     evictions: AtomicU64,
     /// The rule's name in the shared store: the same on every instance running the same rule.
@@ -51,7 +52,7 @@ impl RuleCounter {
             window_sec: window_sec.max(1),
             max_keys_per_shard: max_keys.div_ceil(SHARDS).max(1),
             shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
-            hasher: RandomState::new(),
+            hasher: RandomState::default(),
             evictions: AtomicU64::new(0),
             shared_id: digest[..8].iter().map(|b| format!("{b:02x}")).collect(),
             next_shard: AtomicUsize::new(0),
@@ -68,13 +69,18 @@ impl RuleCounter {
     pub fn hit(&self, key: &[u8], now_ms: u64) -> u64 {
         let now = second_of(now_ms);
         let mut shard = self.shard(key);
-        if !shard.keys.contains_key(key) && shard.keys.len() >= self.max_keys_per_shard {
+        if let Some(w) = shard.keys.get_mut(key) {
+            return self.add(w, now);
+        }
+        if shard.keys.len() >= self.max_keys_per_shard {
             self.make_room(&mut shard, now);
         }
-        let w = match shard.keys.get_mut(key) {
-            Some(w) => w,
-            None => shard.keys.entry(key.into()).or_default(),
-        };
+        let w = shard.keys.entry(key.into()).or_default();
+        self.add(w, now)
+    }
+
+    /// Counts one request in `w` at second `now`; returns the window's count.
+    fn add(&self, w: &mut Window, now: u32) -> u64 {
         w.expire(now, self.window_sec);
         if u64::from(now) + self.window_sec > u64::from(now.max(w.last_second)) {
             w.add(now);

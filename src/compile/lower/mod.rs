@@ -487,6 +487,7 @@ impl<'a> Lowerer<'a> {
         self.link_slot_parents();
         let (literal_banks, regex_banks, regex_families) = self.banks(&ctx, base)?;
         let regex_family_of = family_index(&regex_families, self.slots.len());
+        let screens = super::screen::build(&self.slots, &self.leaves, &literal_banks, &regex_banks);
         let order: Vec<RuleId> = pre
             .into_iter()
             .chain(top)
@@ -508,6 +509,7 @@ impl<'a> Lowerer<'a> {
             literal_banks,
             regex_banks,
             regex_families,
+            screens,
             bank_bits: self.next_bit,
             body_limit,
             source: self.opts.source,

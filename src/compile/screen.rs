@@ -1,0 +1,361 @@
+//! Screens: one cheap pass over a component's raw values that proves most of its leaves false
+//! before any slot of it is transformed or scanned.
+//!
+//! A slot's values are the component's raw values put through the slot's transformation chain.
+//! For the chains built from the transformations listed in [`substring_triggers`], a raw value
+//! holding none of the chain's trigger bytes (`%` for the URL decodings, `&` for
+//! `HTML_ENTITY_DECODE`, `\` for the JavaScript decodings, NUL for the null removals) comes out
+//! as itself, up to ASCII case (`LOWERCASE`, `UPPERCASE`), with `+` turned into a space (the URL
+//! decodings) and with bytes cut from its ends (the trims). So whatever a leaf needs to find in
+//! the transformed value, the raw value holds too, searched ASCII-case-insensitively with `+`
+//! standing for a space: a byte match needs its search string, a regex one of its necessary
+//! factors (`factors.rs`), an XSS test one of `xss::TRIGGER_BYTES`.
+//!
+//! A screen gathers, for the leaves of one extraction (one `FieldToMatch`), those search bytes
+//! and the chains' trigger bytes, each with the leaves it *wakes*. At a request's first test of
+//! one of these leaves, the component's raw values are lower-cased end to end and searched once;
+//! a leaf nothing woke is false, and its slot is never computed. A search string found across
+//! the seam of two values only wakes a leaf too many, never one too few. A component that is
+//! oversize, or longer than [`SCREEN_MAX_BYTES`], or that wakes too often, wakes every leaf.
+//!
+//! Leaves a screen cannot judge are left alone: SQL injection and size tests, chains with other
+//! transformations, pre-parsed query strings, JSON bodies, header order, fingerprints, and
+//! components whose absence has a fallback result.
+
+use super::bank::{LiteralBank, RegexBank};
+use super::slot::{FieldSel, SlotDef};
+use super::{FieldTest, Leaf, LeafId};
+use crate::detect::xss;
+use crate::transform::Transform;
+use aho_corasick::AhoCorasick;
+use std::collections::HashMap;
+
+/// Raw bytes a screen reads at most; a longer component (a body) wakes every leaf unread, since
+/// its leaves would mostly be woken anyway and the pass would then cost more than it saves.
+pub const SCREEN_MAX_BYTES: usize = 4 * 1024;
+/// Search-string hits a screen reports at most before it gives up and wakes every leaf.
+pub const SCREEN_MAX_HITS: usize = 64;
+/// Leaves one screen can judge (one bit each); further leaves of the component are not screened.
+pub const SCREEN_MAX_LEAVES: usize = 64;
+/// Fewest leaves worth a screen: for one leaf, the screen's pass costs what the leaf's own does.
+pub const SCREEN_MIN_LEAVES: usize = 2;
+/// Spaces in one search string beyond which `+` is made a trigger byte instead of spelling out
+/// every `+`/space variant of the string.
+const MAX_SPACE_VARIANTS: u32 = 3;
+
+/// Marks a leaf without a screen in [`Screens::of_leaf`].
+pub const NO_SCREEN: u32 = u32::MAX;
+
+/// Every screen of an ACL.
+#[derive(Debug, Default)]
+pub struct Screens {
+    pub list: Vec<Screen>,
+    /// Per leaf: `screen << 6 | bit`, or [`NO_SCREEN`].
+    pub of_leaf: Vec<u32>,
+}
+
+/// The screen of one extraction.
+#[derive(Debug)]
+pub struct Screen {
+    /// A slot of the extraction: what to extract (its chain is not used).
+    pub slot: u32,
+    /// Every leaf's bit.
+    all: u64,
+    /// Single trigger bytes and the leaves each wakes.
+    bytes: Vec<(u8, u64)>,
+    /// Search strings of two bytes, then of three or more, apart: a two-byte string would make
+    /// the automaton's vectorized prefilter match on two-byte fingerprints, which common text
+    /// fills with candidates (`te`, `in`).
+    strings: Vec<Strings>,
+}
+
+/// Search strings (lower-cased) and the leaves each wakes: its own and those of every search
+/// string that is a prefix of it (the search reports the longest string starting at each
+/// position).
+#[derive(Debug)]
+struct Strings {
+    ac: AhoCorasick,
+    wakes: Vec<u64>,
+}
+
+impl Screen {
+    /// The leaves (bits) `lower`, the component's values lower-cased end to end, may satisfy.
+    pub fn wake(&self, lower: &[u8]) -> u64 {
+        let mut woken = 0u64;
+        // Up to three trigger bytes per pass; a pass ends once each of its bytes was seen.
+        for chunk in self.bytes.chunks(3) {
+            let wakes_of = |b: u8| chunk.iter().find(|t| t.0 == b).map_or(0, |t| t.1);
+            let all = chunk.iter().fold(0, |m, t| m | t.1);
+            let mut found = 0u64;
+            let hits: &mut dyn Iterator<Item = usize> = match *chunk {
+                [(a, _)] => &mut memchr::memchr_iter(a, lower),
+                [(a, _), (b, _)] => &mut memchr::memchr2_iter(a, b, lower),
+                [(a, _), (b, _), (c, _)] => &mut memchr::memchr3_iter(a, b, c, lower),
+                _ => &mut std::iter::empty(),
+            };
+            for at in hits {
+                found |= wakes_of(lower[at]);
+                if found == all {
+                    break;
+                }
+            }
+            woken |= found;
+        }
+        let mut hits = 0;
+        for set in &self.strings {
+            let mut at = 0;
+            while woken != self.all {
+                let Some(m) = set
+                    .ac
+                    .find(aho_corasick::Input::new(lower).span(at..lower.len()))
+                else {
+                    break;
+                };
+                hits += 1;
+                if hits > SCREEN_MAX_HITS {
+                    return u64::MAX;
+                }
+                woken |= set.wakes[m.pattern().as_usize()];
+                at = m.start() + 1;
+            }
+        }
+        woken
+    }
+}
+
+/// What one leaf needs to find in a raw value for the screen to wake it.
+#[derive(Default)]
+struct Needs {
+    bytes: Vec<u8>,
+    strings: Vec<Vec<u8>>,
+}
+
+impl Needs {
+    fn add(&mut self, s: &[u8], plus_is_space: bool) {
+        let s = s.to_ascii_lowercase();
+        let spaces = s.iter().filter(|&&b| b == b' ').count() as u32;
+        if plus_is_space && spaces > MAX_SPACE_VARIANTS {
+            self.bytes.push(b'+');
+        }
+        let variants = if plus_is_space && spaces <= MAX_SPACE_VARIANTS {
+            1u32 << spaces
+        } else {
+            1
+        };
+        for v in 0..variants {
+            let mut k = 0;
+            let variant: Vec<u8> = s
+                .iter()
+                .map(|&b| {
+                    if b != b' ' {
+                        return b;
+                    }
+                    k += 1;
+                    if v & (1 << (k - 1)) != 0 {
+                        b'+'
+                    } else {
+                        b' '
+                    }
+                })
+                .collect();
+            match variant.as_slice() {
+                [b] => self.bytes.push(*b),
+                _ => self.strings.push(variant),
+            }
+        }
+    }
+}
+
+/// The trigger bytes of a chain whose output, on a value without them, is the value itself up
+/// to case, `+` as space and trimmed ends (see the module doc); `None` for any other chain.
+/// Also whether `+` may have become a space.
+fn substring_triggers(chain: &[Transform]) -> Option<(Vec<u8>, bool)> {
+    let mut bytes = Vec::new();
+    let mut plus_is_space = false;
+    for &t in chain {
+        match t {
+            Transform::None
+            | Transform::Lowercase
+            | Transform::Uppercase
+            | Transform::Trim
+            | Transform::TrimLeft
+            | Transform::TrimRight => {}
+            Transform::UrlDecode | Transform::UrlDecodeUni => {
+                bytes.push(b'%');
+                plus_is_space = true;
+            }
+            Transform::HtmlEntityDecode => bytes.push(b'&'),
+            Transform::JsDecode | Transform::JsDecodeExt => bytes.push(b'\\'),
+            Transform::RemoveNulls | Transform::ReplaceNulls => bytes.push(0),
+            _ => return None,
+        }
+    }
+    Some((bytes, plus_is_space))
+}
+
+/// Whether the extraction yields the request's bytes as received (unlike a parsed JSON body or
+/// the header order webacl writes), so that the module doc's reasoning holds.
+fn raw_extraction(field: &FieldSel) -> bool {
+    match field {
+        FieldSel::UriPath
+        | FieldSel::QueryString
+        | FieldSel::Method
+        | FieldSel::Body
+        | FieldSel::SingleHeader(_)
+        | FieldSel::SingleQueryArgument(_)
+        | FieldSel::AllQueryArguments
+        | FieldSel::Headers { .. }
+        | FieldSel::Cookies { .. } => true,
+        FieldSel::JsonBody { .. }
+        | FieldSel::HeaderOrder
+        | FieldSel::Ja3
+        | FieldSel::Ja4
+        | FieldSel::UriFragment => false,
+    }
+}
+
+/// What leaf `leaf` needs, or `None` when no screen can judge it.
+fn needs(
+    leaf: &Leaf,
+    slots: &[SlotDef],
+    literal: &[Option<LiteralBank>],
+    regex: &[Option<RegexBank>],
+) -> Option<(usize, Needs)> {
+    let Leaf::Field(f) = leaf else {
+        return None;
+    };
+    // A missing component must give `false`, as an unwoken leaf does.
+    if f.missing == Some(true) {
+        return None;
+    }
+    let slot = f.slot as usize;
+    let def = slots.get(slot)?;
+    if !def.preparse.is_empty() || !raw_extraction(&def.field) {
+        return None;
+    }
+    let (triggers, plus_is_space) = substring_triggers(&def.chain)?;
+    let mut n = Needs::default();
+    match &f.test {
+        FieldTest::Bytes { bit, .. } => {
+            let s = literal.get(slot)?.as_ref()?.search_string(*bit)?;
+            if s.is_empty() {
+                return None;
+            }
+            n.add(s, plus_is_space);
+        }
+        FieldTest::Regex { first, count } => {
+            let bank = regex.get(slot)?.as_ref()?;
+            for bit in *first..first + count {
+                for factor in bank.factors_of(bit)? {
+                    n.add(factor, plus_is_space);
+                }
+            }
+        }
+        FieldTest::Xss => {
+            for b in xss::TRIGGER_BYTES {
+                n.add(&[b], plus_is_space);
+            }
+        }
+        FieldTest::Sqli(_) | FieldTest::Size { .. } => return None,
+    }
+    n.bytes.extend(triggers);
+    Some((slot, n))
+}
+
+/// Builds the screens of an ACL's leaves.
+pub fn build(
+    slots: &[SlotDef],
+    leaves: &[Leaf],
+    literal: &[Option<LiteralBank>],
+    regex: &[Option<RegexBank>],
+) -> Screens {
+    // Per extraction: a slot of it and its leaves with what they need.
+    let mut by_field: HashMap<&FieldSel, usize> = HashMap::new();
+    let mut groups: Vec<(usize, Vec<(LeafId, Needs)>)> = Vec::new();
+    for (id, leaf) in leaves.iter().enumerate() {
+        let Some((slot, n)) = needs(leaf, slots, literal, regex) else {
+            continue;
+        };
+        let g = *by_field.entry(&slots[slot].field).or_insert_with(|| {
+            groups.push((slot, Vec::new()));
+            groups.len() - 1
+        });
+        if groups[g].1.len() < SCREEN_MAX_LEAVES {
+            groups[g].1.push((id as LeafId, n));
+        }
+    }
+    let mut screens = Screens {
+        list: Vec::new(),
+        of_leaf: vec![NO_SCREEN; leaves.len()],
+    };
+    for (slot, members) in groups {
+        if members.len() < SCREEN_MIN_LEAVES {
+            continue;
+        }
+        let Some(screen) = assemble(slot, &members) else {
+            continue;
+        };
+        let index = screens.list.len() as u32;
+        for (bit, (leaf, _)) in members.iter().enumerate() {
+            screens.of_leaf[*leaf as usize] = index << 6 | bit as u32;
+        }
+        screens.list.push(screen);
+    }
+    screens
+}
+
+fn assemble(slot: usize, members: &[(LeafId, Needs)]) -> Option<Screen> {
+    let mut bytes: Vec<(u8, u64)> = Vec::new();
+    let mut ids: HashMap<&[u8], usize> = HashMap::new();
+    let mut strings: Vec<&[u8]> = Vec::new();
+    let mut own: Vec<u64> = Vec::new();
+    for (bit, (_, n)) in members.iter().enumerate() {
+        let mask = 1u64 << bit;
+        for &b in &n.bytes {
+            match bytes.iter_mut().find(|(x, _)| *x == b) {
+                Some((_, m)) => *m |= mask,
+                None => bytes.push((b, mask)),
+            }
+        }
+        for s in &n.strings {
+            let id = *ids.entry(s.as_slice()).or_insert_with(|| {
+                strings.push(s);
+                own.push(0);
+                strings.len() - 1
+            });
+            own[id] |= mask;
+        }
+    }
+    let wakes = |s: &[u8]| {
+        (1..s.len())
+            .filter_map(|len| ids.get(&s[..len]))
+            .fold(own[ids[s]], |m, &p| m | own[p])
+    };
+    let mut sets = Vec::new();
+    for short in [true, false] {
+        let part: Vec<&[u8]> = strings
+            .iter()
+            .copied()
+            .filter(|s| (s.len() == 2) == short)
+            .collect();
+        if part.is_empty() {
+            continue;
+        }
+        // A screen is an optimization: an automaton that cannot be built leaves its leaves
+        // unscreened rather than failing the ACL.
+        let ac = AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(&part)
+            .ok()?;
+        sets.push(Strings {
+            ac,
+            wakes: part.iter().map(|s| wakes(s)).collect(),
+        });
+    }
+    Some(Screen {
+        slot: slot as u32,
+        all: u64::MAX >> (64 - members.len()),
+        bytes,
+        strings: sets,
+    })
+}
