@@ -35,6 +35,8 @@ use std::collections::HashMap;
 pub const SCREEN_MAX_BYTES: usize = 4 * 1024;
 /// Search-string hits a screen reports at most before it gives up and wakes every leaf.
 pub const SCREEN_MAX_HITS: usize = 64;
+/// Components up to this length are searched for all strings in one pass (`Screen::whole`).
+pub const SCREEN_ONE_PASS_BYTES: usize = 96;
 /// Leaves one screen can judge (one bit each); further leaves of the component are not screened.
 pub const SCREEN_MAX_LEAVES: usize = 64;
 /// Fewest leaves worth a screen: for one leaf, the screen's pass costs what the leaf's own does.
@@ -67,6 +69,9 @@ pub struct Screen {
     /// the automaton's vectorized prefilter match on two-byte fingerprints, which common text
     /// fills with candidates (`te`, `in`).
     strings: Vec<Strings>,
+    /// All search strings in one automaton, when `strings` holds two: over a component of at
+    /// most [`SCREEN_ONE_PASS_BYTES`] the candidates cost less than a second search call.
+    whole: Option<Strings>,
 }
 
 /// Search strings (lower-cased) and the leaves each wakes: its own and those of every search
@@ -102,7 +107,11 @@ impl Screen {
             woken |= found;
         }
         let mut hits = 0;
-        for set in &self.strings {
+        let sets = match &self.whole {
+            Some(whole) if lower.len() <= SCREEN_ONE_PASS_BYTES => std::slice::from_ref(whole),
+            _ => &self.strings[..],
+        };
+        for set in sets {
             let mut at = 0;
             while woken != self.all {
                 let Some(m) = set
@@ -331,6 +340,18 @@ fn assemble(slot: usize, members: &[(LeafId, Needs)]) -> Option<Screen> {
             .filter_map(|len| ids.get(&s[..len]))
             .fold(own[ids[s]], |m, &p| m | own[p])
     };
+    // A screen is an optimization: an automaton that cannot be built leaves its leaves
+    // unscreened rather than failing the ACL.
+    let set = |part: Vec<&[u8]>| {
+        let ac = AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(&part)
+            .ok()?;
+        Some(Strings {
+            ac,
+            wakes: part.iter().map(|s| wakes(s)).collect(),
+        })
+    };
     let mut sets = Vec::new();
     for short in [true, false] {
         let part: Vec<&[u8]> = strings
@@ -338,24 +359,19 @@ fn assemble(slot: usize, members: &[(LeafId, Needs)]) -> Option<Screen> {
             .copied()
             .filter(|s| (s.len() == 2) == short)
             .collect();
-        if part.is_empty() {
-            continue;
+        if !part.is_empty() {
+            sets.push(set(part)?);
         }
-        // A screen is an optimization: an automaton that cannot be built leaves its leaves
-        // unscreened rather than failing the ACL.
-        let ac = AhoCorasick::builder()
-            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-            .build(&part)
-            .ok()?;
-        sets.push(Strings {
-            ac,
-            wakes: part.iter().map(|s| wakes(s)).collect(),
-        });
     }
+    let whole = match sets.len() {
+        2 => Some(set(strings.clone())?),
+        _ => None,
+    };
     Some(Screen {
         slot: slot as u32,
         all: u64::MAX >> (64 - members.len()),
         bytes,
         strings: sets,
+        whole,
     })
 }

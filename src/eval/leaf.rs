@@ -121,12 +121,14 @@ fn run_screen(acl: &CompiledAcl, req: &Request, s: &mut Scratch, ix: usize) -> u
     } = s;
     buf.clear();
     let mut too_long = false;
+    let mut any_byte = false;
     let x = extract(
         &acl.slots[screen.slot as usize],
         req,
         acl.body_limit,
         xs,
         &mut |raw| {
+            any_byte |= !raw.is_empty();
             if buf.len() + raw.len() >= SCREEN_MAX_BYTES {
                 too_long = true;
             } else {
@@ -137,6 +139,10 @@ fn run_screen(acl: &CompiledAcl, req: &Request, s: &mut Scratch, ix: usize) -> u
     );
     if x.oversize || too_long {
         return u64::MAX;
+    }
+    // Every string and byte a leaf needs lies within one value: empty values hold none.
+    if !any_byte {
+        return 0;
     }
     buf.make_ascii_lowercase();
     screen.wake(buf)

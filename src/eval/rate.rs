@@ -213,16 +213,56 @@ fn forwarded(
 
 fn push_ip(s: &mut Scratch, key: &mut Vec<u8>, ip: IpAddr) {
     let start = s.verdict.detail_text.len();
-    // Writing into a Vec cannot fail.
-    let _ = write!(s.verdict.detail_text, "{ip}");
+    match ip {
+        IpAddr::V4(v4) => push_ipv4(&mut s.verdict.detail_text, v4.octets()),
+        // Writing into a Vec cannot fail.
+        IpAddr::V6(_) => {
+            let _ = write!(s.verdict.detail_text, "{ip}");
+        }
+    }
     key.extend_from_slice(&s.verdict.detail_text[start..]);
     s.verdict
         .rate_values
         .push((start as u32, s.verdict.detail_text.len() as u32));
 }
 
+/// An IPv4 address as `Display` writes it, without the formatting machinery: a rule keyed by IP
+/// writes one for every request it counts (≈ 900 instructions through `write!`, ≈ 60 here).
+fn push_ipv4(out: &mut Vec<u8>, octets: [u8; 4]) {
+    for (i, o) in octets.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b'.');
+        }
+        if o >= 100 {
+            out.push(b'0' + o / 100);
+        }
+        if o >= 10 {
+            out.push(b'0' + o / 10 % 10);
+        }
+        out.push(b'0' + o % 10);
+    }
+}
+
 fn trace(s: &mut Scratch, line: impl FnOnce() -> String) {
     if let Some(t) = &mut s.trace {
         t.push_str(&line());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::push_ipv4;
+    use std::net::Ipv4Addr;
+
+    #[test]
+    fn ipv4_text_is_what_display_writes() {
+        let mut out = Vec::new();
+        for o in 0..=255u8 {
+            for octets in [[o, 0, 0, 0], [1, o, 10, 100], [255, 99, o, 9], [o, o, o, o]] {
+                out.clear();
+                push_ipv4(&mut out, octets);
+                assert_eq!(out, Ipv4Addr::from(octets).to_string().as_bytes());
+            }
+        }
     }
 }
