@@ -18,13 +18,16 @@
 //! the seam of two values only wakes a leaf too many, never one too few. A component that is
 //! oversize, or longer than [`SCREEN_MAX_BYTES`], or that wakes too often, wakes every leaf.
 //!
+//! A rule whose statement is false whenever some leaves of one screen are unwoken (see
+//! [`Screens::condition`]) is skipped without its walk when the screen woke none of them.
+//!
 //! Leaves a screen cannot judge are left alone: SQL injection and size tests, chains with other
 //! transformations, pre-parsed query strings, JSON bodies, header order, fingerprints, and
 //! components whose absence has a fallback result.
 
 use super::bank::{LiteralBank, RegexBank};
 use super::slot::{FieldSel, SlotDef};
-use super::{FieldTest, Leaf, LeafId};
+use super::{FieldTest, Leaf, LeafId, Node, Rule, RuleBody};
 use crate::detect::xss;
 use crate::transform::Transform;
 use aho_corasick::AhoCorasick;
@@ -54,6 +57,58 @@ pub struct Screens {
     pub list: Vec<Screen>,
     /// Per leaf: `screen << 6 | bit`, or [`NO_SCREEN`].
     pub of_leaf: Vec<u32>,
+    /// Per rule: a screen and the leaves of which one must wake for the rule's statement to be
+    /// true (see [`Screens::condition`]), or ([`NO_SCREEN`], 0).
+    pub of_rule: Vec<(u32, u64)>,
+}
+
+impl Screens {
+    /// Gives each rule with a plain statement the condition of [`Screens::condition`], so that a
+    /// request whose screen woke none of its leaves skips the rule's walk.
+    pub fn add_rule_conditions(&mut self, rules: &[Rule]) {
+        self.of_rule = rules
+            .iter()
+            .map(|r| match &r.body {
+                RuleBody::Statement(n) => self.condition(n),
+                RuleBody::RateBased(_) | RuleBody::Group { .. } => None,
+            })
+            .map(|c| c.unwrap_or((NO_SCREEN, 0)))
+            .collect();
+    }
+
+    /// A screen and leaves such that, when it woke none of them, evaluating `n` gives false and
+    /// does nothing else a skipped walk would miss: a screened leaf; an `Or` whose operands all
+    /// have conditions on one screen (each gives false); an `And` whose first operand has one (the
+    /// walk stops there). Not for `Not`, nor any other leaf (IP and geo leaves add labels).
+    fn condition(&self, n: &Node) -> Option<(u32, u64)> {
+        match n {
+            Node::Leaf(id) => {
+                let packed = *self.of_leaf.get(*id as usize)?;
+                (packed != NO_SCREEN).then(|| (packed >> 6, 1u64 << (packed & 63)))
+            }
+            Node::And(list) => self.condition(list.first()?),
+            Node::Or(list) => {
+                let mut all: Option<(u32, u64)> = None;
+                for operand in list.iter() {
+                    let (ix, mask) = self.condition(operand)?;
+                    match &mut all {
+                        None => all = Some((ix, mask)),
+                        Some((seen, leaves)) if *seen == ix => *leaves |= mask,
+                        Some(_) => return None,
+                    }
+                }
+                all
+            }
+            Node::Not(_) => None,
+        }
+    }
+
+    /// Turns every screen off: the differential tests compare an ACL with and without them.
+    #[cfg(test)]
+    pub fn disable(&mut self) {
+        self.of_leaf.iter_mut().for_each(|p| *p = NO_SCREEN);
+        self.of_rule.iter_mut().for_each(|c| *c = (NO_SCREEN, 0));
+    }
 }
 
 /// The screen of one extraction.
@@ -296,6 +351,7 @@ pub fn build(
     let mut screens = Screens {
         list: Vec::new(),
         of_leaf: vec![NO_SCREEN; leaves.len()],
+        of_rule: Vec::new(),
     };
     for (slot, members) in groups {
         if members.len() < SCREEN_MIN_LEAVES {

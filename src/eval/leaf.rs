@@ -9,7 +9,9 @@ use crate::compile::bank::RegexBank;
 use crate::compile::screen::{NO_SCREEN, SCREEN_MAX_BYTES};
 use crate::compile::slot::FieldSel;
 use crate::compile::Source;
-use crate::compile::{CompiledAcl, FieldLeaf, FieldTest, IpSource, Leaf, LeafId, Node, Position};
+use crate::compile::{
+    CompiledAcl, FieldLeaf, FieldTest, IpSource, Leaf, LeafId, Node, Position, RuleId,
+};
 use crate::detect::{self, sqli_prefilter, xss, Sensitivity};
 use crate::inspect::extract::extract;
 use crate::inspect::Request;
@@ -103,12 +105,33 @@ fn screened_out(acl: &CompiledAcl, req: &Request, s: &mut Scratch, id: LeafId) -
     if packed == NO_SCREEN {
         return false;
     }
-    let (ix, bit) = ((packed >> 6) as usize, packed & 63);
+    woken(acl, req, s, (packed >> 6) as usize) & (1 << (packed & 63)) == 0
+}
+
+/// Whether rule `id`'s screen condition (`Screens::of_rule`) proves its statement false, so that
+/// its walk can be skipped. Never while tracing: the trace lists each leaf the walk tests.
+pub(crate) fn rule_screened_out(
+    acl: &CompiledAcl,
+    req: &Request,
+    s: &mut Scratch,
+    id: RuleId,
+) -> bool {
+    let (ix, leaves) = acl
+        .screens
+        .of_rule
+        .get(id as usize)
+        .copied()
+        .unwrap_or((NO_SCREEN, 0));
+    ix != NO_SCREEN && s.trace.is_none() && woken(acl, req, s, ix as usize) & leaves == 0
+}
+
+/// The leaves screen `ix` woke for this request; the screen runs at the first question.
+fn woken(acl: &CompiledAcl, req: &Request, s: &mut Scratch, ix: usize) -> u64 {
     if !s.screen_done[ix] {
         s.screen_woken[ix] = run_screen(acl, req, s, ix);
         s.screen_done[ix] = true;
     }
-    s.screen_woken[ix] & (1 << bit) == 0
+    s.screen_woken[ix]
 }
 
 /// The leaves (bits) screen `ix` wakes for this request.

@@ -1,7 +1,7 @@
 //! The rule loop: priorities, terminating vs non-terminating actions, groups and overrides.
 
 use super::details::rule_details;
-use super::leaf::node;
+use super::leaf::{node, rule_screened_out};
 use super::scratch::Scratch;
 use super::verdict::{GroupEntry, HeaderSource, Matched, Terminator, TokenFailure};
 use crate::compile::{ActionKind, CompiledAcl, RuleBody, RuleId};
@@ -36,7 +36,7 @@ fn top_rule(acl: &CompiledAcl, req: &Request, s: &mut Scratch, id: RuleId) -> bo
     });
     match &rule.body {
         RuleBody::Statement(n) => {
-            let matched = node(acl, req, s, n) == Some(true);
+            let matched = !rule_screened_out(acl, req, s, id) && node(acl, req, s, n) == Some(true);
             flush_geo(s);
             matched && on_match(acl, req, s, id, Some(n))
         }
@@ -133,7 +133,10 @@ fn group_rules(
             )
         });
         let (matched, n) = match &rule.body {
-            RuleBody::Statement(n) => (node(acl, req, s, n) == Some(true), Some(n)),
+            RuleBody::Statement(n) => (
+                !rule_screened_out(acl, req, s, inner) && node(acl, req, s, n) == Some(true),
+                Some(n),
+            ),
             // Rate rules inside a group count and limit, but are not listed in rateBasedRuleList.
             RuleBody::RateBased(r) => (
                 super::rate::count(acl, req, s, inner, r, false) == Some(true),

@@ -487,7 +487,9 @@ impl<'a> Lowerer<'a> {
         self.link_slot_parents();
         let (literal_banks, regex_banks, regex_families) = self.banks(&ctx, base)?;
         let regex_family_of = family_index(&regex_families, self.slots.len());
-        let screens = super::screen::build(&self.slots, &self.leaves, &literal_banks, &regex_banks);
+        let mut screens =
+            super::screen::build(&self.slots, &self.leaves, &literal_banks, &regex_banks);
+        screens.add_rule_conditions(&self.rules);
         let order: Vec<RuleId> = pre
             .into_iter()
             .chain(top)
