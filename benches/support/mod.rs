@@ -83,6 +83,15 @@ pub const CORPORA: &[Corpus] = &[
     },
 ];
 
+/// Corpora for `--profile` only (not in the timed benches): `load-get.jsonl` is the one request
+/// `benches/load/run.sh` sends as benign traffic, so its evaluation cost can be profiled alone.
+pub const PROFILE_ONLY: &[Corpus] = &[Corpus {
+    name: "load GET",
+    file: "load-get.jsonl",
+    text: include_str!("../../rulesets/bench/requests/load-get.jsonl"),
+    expect: ActionKind::Allow,
+}];
+
 impl Corpus {
     /// The corpus' requests as evaluation views. The parsed requests are leaked: a bench parses
     /// each corpus a handful of times, and `'static` views keep the bench loops simple.
@@ -102,9 +111,9 @@ impl Corpus {
             .collect()
     }
 
-    /// The corpus whose file is `file`.
+    /// The corpus whose file is `file`, among `CORPORA` and `PROFILE_ONLY`.
     pub fn by_file(file: &str) -> Option<&'static Corpus> {
-        CORPORA.iter().find(|c| c.file == file)
+        CORPORA.iter().chain(PROFILE_ONLY).find(|c| c.file == file)
     }
 }
 

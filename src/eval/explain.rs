@@ -25,7 +25,12 @@ pub(crate) fn leaf_line(acl: &CompiledAcl, s: &Scratch, id: LeafId, r: Option<bo
     let mut line = format!("    {desc}");
     if let Leaf::Field(f) = l {
         let st = s.slots[f.slot as usize];
-        if !st.present {
+        if !st.computed {
+            // A screen proved the leaf false from the raw component (compile::screen).
+            line.push_str(
+                " — screened: the raw component holds none of the strings or bytes this test needs",
+            );
+        } else if !st.present {
             line.push_str(" — component absent");
         } else {
             let values: Vec<String> = s

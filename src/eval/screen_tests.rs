@@ -375,6 +375,29 @@ fn screens_change_no_verdict_of_compound_statements() {
     assert!(matched > 600, "only {matched} matches");
 }
 
+/// `--explain` says when a screen, not the slot, answered a leaf: the slot was never computed,
+/// so the line must not claim the component was absent or quote values.
+#[test]
+fn explain_names_screened_leaves() {
+    let acl = compile(&acl(r#"{"UriPath": {}}"#));
+    let trace = |uri: &str| {
+        let line = format!(r#"{{"uri": {uri:?}, "headers": []}}"#);
+        let owned = OwnedRequest::parse(&line, 0).expect("the request parses");
+        let headers = owned.header_pairs();
+        let mut s = Scratch::new();
+        s.trace = Some(String::new());
+        evaluate(&acl, &owned.view(&headers), &mut s);
+        s.trace.take().unwrap_or_default()
+    };
+    let quiet = trace("/plain");
+    assert!(quiet.contains("— screened:"), "{quiet}");
+    assert!(!quiet.contains("component absent"), "{quiet}");
+    // COMPRESS_WHITE_SPACE is not screenable: its leaves still quote what they inspected.
+    assert!(quiet.contains(r#"inspected ["/plain"]"#), "{quiet}");
+    let woken = trace("/a b");
+    assert!(woken.contains(r#"inspected ["/a b"] → MATCH"#), "{woken}");
+}
+
 /// The reference ACL (managed rule groups, custom rules) on the benchmark corpora and on
 /// requests that mix their values with the fragments above.
 #[test]
@@ -394,7 +417,13 @@ fn screens_change_no_verdict_of_the_reference_acl() {
     let plain = unscreened(build());
     let mut scratch = [Scratch::new(), Scratch::new()];
     let mut lines = Vec::new();
-    for corpus in ["benign-get", "attack-get", "json-post-8k", "form-post-64k"] {
+    for corpus in [
+        "benign-get",
+        "attack-get",
+        "json-post-8k",
+        "form-post-64k",
+        "load-get",
+    ] {
         let path = dir.join(format!("requests/{corpus}.jsonl"));
         let body = std::fs::read_to_string(path).expect("corpus");
         lines.extend(body.lines().map(str::to_string));
