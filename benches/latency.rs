@@ -17,7 +17,7 @@
 //! The figure includes the clock read (tens of nanoseconds on Linux's vDSO clock).
 //! `--drop-rule NAME` leaves one of the reference ACL's top-level rules out (`--list-rules` names
 //! them): `benches/rule-cost.sh` profiles the ACL without each rule in turn to tell what each
-//! costs.
+//! costs; `--only-rule NAME` keeps that rule alone (`ONLY_RULE=NAME benches/profile.sh`).
 
 #[path = "support/mod.rs"]
 mod support;
@@ -41,6 +41,7 @@ struct Args {
     profile: Option<String>,
     iterations: usize,
     drop_rule: Option<String>,
+    only_rule: Option<String>,
     list_rules: bool,
 }
 
@@ -51,6 +52,7 @@ fn args() -> Args {
         profile: None,
         iterations: PROFILE_ITERATIONS,
         drop_rule: None,
+        only_rule: None,
         list_rules: false,
     };
     let mut it = std::env::args().skip(1);
@@ -60,6 +62,7 @@ fn args() -> Args {
             "--acl" => a.acl = it.next().unwrap_or_default(),
             "--profile" => a.profile = it.next(),
             "--drop-rule" => a.drop_rule = it.next(),
+            "--only-rule" => a.only_rule = it.next(),
             "--list-rules" => a.list_rules = true,
             "--iterations" => {
                 a.iterations = it
@@ -74,13 +77,18 @@ fn args() -> Args {
     a
 }
 
-fn acl(name: &str, drop_rule: Option<&str>) -> CompiledAcl {
-    if let Some(rule) = drop_rule {
+fn acl(name: &str, drop_rule: Option<&str>, only_rule: Option<&str>) -> CompiledAcl {
+    if drop_rule.is_some() || only_rule.is_some() {
         assert_eq!(
             name, "reference",
-            "--drop-rule applies to the reference ACL"
+            "--drop-rule and --only-rule apply to the reference ACL"
         );
+    }
+    if let Some(rule) = drop_rule {
         return support::reference_without(rule);
+    }
+    if let Some(rule) = only_rule {
+        return support::reference_only(rule);
     }
     match name {
         "starter" => support::compile(support::STARTER_ACL, &Default::default()),
@@ -107,7 +115,11 @@ fn main() {
         }
         return;
     }
-    let acl = acl(&args.acl, args.drop_rule.as_deref());
+    let acl = acl(
+        &args.acl,
+        args.drop_rule.as_deref(),
+        args.only_rule.as_deref(),
+    );
     let mut scratch = Scratch::new();
 
     if let Some(file) = &args.profile {
@@ -135,7 +147,7 @@ fn main() {
     );
     for corpus in support::CORPORA {
         let reqs = corpus.requests();
-        if args.acl == "reference" && args.drop_rule.is_none() {
+        if args.acl == "reference" && args.drop_rule.is_none() && args.only_rule.is_none() {
             support::assert_actions(&acl, &reqs, corpus.expect, corpus.file);
         }
         for k in 0..WARMUP {

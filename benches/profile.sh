@@ -5,6 +5,7 @@
 #
 #   benches/profile.sh                          # benign-get.jsonl, 5,000 evaluations
 #   benches/profile.sh json-post-8k.jsonl 1000  # any file of rulesets/bench/requests/
+#   ONLY_RULE=AWS-AWSManagedRulesSQLiRuleSet benches/profile.sh load-get.jsonl   # one rule alone
 #
 # Needs valgrind. Instruction counts are stable across runs and machine load, unlike timings,
 # so they are the figure to compare before and after an optimisation.
@@ -19,7 +20,7 @@ BIN=$(bench_binary latency)
 OUT=$(mktemp)
 trap 'rm -f "$OUT"' EXIT
 valgrind --tool=callgrind --callgrind-out-file="$OUT" --toggle-collect='webacl::eval::evaluate*' \
-  "$BIN" --profile "$CORPUS" --iterations "$ITERATIONS" 2>/dev/null
+  "$BIN" --profile "$CORPUS" --iterations "$ITERATIONS" ${ONLY_RULE:+--only-rule "$ONLY_RULE"} 2>/dev/null
 python3 - "$OUT" "$ITERATIONS" "$TOP" <<'PY'
 import collections, re, subprocess, sys
 path, iterations, top = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])

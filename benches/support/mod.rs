@@ -164,17 +164,25 @@ pub fn reference_rule_names() -> Vec<String> {
 /// The reference ACL without its top-level rule `name`: what the ACL costs minus this is what
 /// the rule costs on top of the others (the slots it shares with them are computed either way).
 pub fn reference_without(name: &str) -> CompiledAcl {
+    reference_filtered(name, |r| r != name)
+}
+
+/// The reference ACL with only its top-level rule `name`: what that rule costs on its own.
+pub fn reference_only(name: &str) -> CompiledAcl {
+    reference_filtered(name, |r| r == name)
+}
+
+fn reference_filtered(name: &str, keep: impl Fn(&str) -> bool) -> CompiledAcl {
     let mut acl: Value = serde_json::from_str(REFERENCE_ACL).expect("the reference ACL is JSON");
     let rules = acl["WebACL"]["Rules"]
         .as_array_mut()
         .expect("the reference ACL has rules");
-    let before = rules.len();
-    rules.retain(|r| r["Name"] != name);
     assert!(
-        rules.len() < before,
+        rules.iter().any(|r| r["Name"] == name),
         "no rule {name} in the reference ACL; it has {:?}",
         reference_rule_names()
     );
+    rules.retain(|r| keep(r["Name"].as_str().unwrap_or_default()));
     compile(&acl.to_string(), &reference_resources())
 }
 

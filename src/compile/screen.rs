@@ -2,17 +2,22 @@
 //! before any slot of it is transformed or scanned.
 //!
 //! A slot's values are the component's raw values put through the slot's transformation chain.
-//! For the chains built from the transformations listed in [`substring_triggers`], a raw value
+//! For the chains built from the transformations of [`Transform::quiet_without`], a raw value
 //! holding none of the chain's trigger bytes (`%` for the URL decodings, `&` for
-//! `HTML_ENTITY_DECODE`, `\` for the JavaScript decodings, NUL for the null removals) comes out
-//! as itself, up to ASCII case (`LOWERCASE`, `UPPERCASE`), with `+` turned into a space (the URL
-//! decodings) and with bytes cut from its ends (the trims). So whatever a leaf needs to find in
+//! `HTML_ENTITY_DECODE`, `\` for the JavaScript decodings, NUL for the null removals, `/` for
+//! `NORMALIZE_PATH`, whitespace for the whitespace transformations, whitespace and the deleted
+//! quotes and escapes for the `CMD_LINE` types) comes out as itself, up to ASCII case
+//! (`LOWERCASE`, `UPPERCASE`, `CMD_LINE`), with `+` turned into a space (the URL decodings) and
+//! with bytes cut from its ends (the trims; `NORMALIZE_PATH` turns `.` into nothing). So whatever a leaf needs to find in
 //! the transformed value, the raw value holds too, searched ASCII-case-insensitively with `+`
 //! standing for a space: a byte match needs its search string, a regex one of its necessary
 //! factors (`factors.rs`), an XSS test one of `xss::TRIGGER_BYTES`.
 //!
 //! A screen gathers, for the leaves of one extraction (one `FieldToMatch`), those search bytes
-//! and the chains' trigger bytes, each with the leaves it *wakes*. At a request's first test of
+//! and the chains' trigger bytes, each with the leaves it *wakes*. An SQL injection test wakes
+//! when the detector's prefilter (`sqli_prefilter`, which cannot tell case, `+` from a space or
+//! whitespace at a value's ends) may flag the raw values, written one after another with
+//! [`SCREEN_SEPARATOR`] between them, which ends every word and byte pair the prefilter reads. At a request's first test of
 //! one of these leaves, the component's raw values are lower-cased end to end and searched once;
 //! a leaf nothing woke is false, and its slot is never computed. A search string found across
 //! the seam of two values only wakes a leaf too many, never one too few. A component that is
@@ -21,14 +26,14 @@
 //! A rule whose statement is false whenever some leaves of one screen are unwoken (see
 //! [`Screens::condition`]) is skipped without its walk when the screen woke none of them.
 //!
-//! Leaves a screen cannot judge are left alone: SQL injection and size tests, chains with other
+//! Leaves a screen cannot judge are left alone: size tests, chains with other
 //! transformations, pre-parsed query strings, JSON bodies, header order, fingerprints, and
 //! components whose absence has a fallback result.
 
 use super::bank::{LiteralBank, RegexBank};
 use super::slot::{FieldSel, SlotDef};
 use super::{FieldTest, Leaf, LeafId, Node, Rule, RuleBody};
-use crate::detect::xss;
+use crate::detect::{sqli_prefilter, xss};
 use crate::transform::Transform;
 use aho_corasick::AhoCorasick;
 use std::collections::HashMap;
@@ -40,6 +45,11 @@ pub const SCREEN_MAX_BYTES: usize = 4 * 1024;
 pub const SCREEN_MAX_HITS: usize = 64;
 /// Components up to this length are searched for all strings in one pass (`Screen::whole`).
 pub const SCREEN_ONE_PASS_BYTES: usize = 96;
+/// Written between two values of a component in the screen's buffer, so that no value's bytes
+/// run on into the next one's. No transformation's trigger byte (whitespace is one), no ASCII
+/// letter (lower-casing leaves it alone), and to the SQL injection prefilter neither a word
+/// byte nor part of a trigger pair; a search string that holds it only wakes too many leaves.
+pub const SCREEN_SEPARATOR: u8 = 0xff;
 /// Leaves one screen can judge (one bit each); further leaves of the component are not screened.
 pub const SCREEN_MAX_LEAVES: usize = 64;
 /// Fewest leaves worth a screen: for one leaf, the screen's pass costs what the leaf's own does.
@@ -120,6 +130,8 @@ pub struct Screen {
     all: u64,
     /// Single trigger bytes and the leaves each wakes.
     bytes: Vec<(u8, u64)>,
+    /// The SQL injection leaves: woken when the SQL injection prefilter may flag some value.
+    sqli: u64,
     /// Search strings of two bytes, then of three or more, apart: a two-byte string would make
     /// the automaton's vectorized prefilter match on two-byte fingerprints, which common text
     /// fills with candidates (`te`, `in`).
@@ -161,6 +173,9 @@ impl Screen {
             }
             woken |= found;
         }
+        if self.sqli & !woken != 0 && sqli_prefilter::may_be_sqli(lower) {
+            woken |= self.sqli;
+        }
         let mut hits = 0;
         let sets = match &self.whole {
             Some(whole) if lower.len() <= SCREEN_ONE_PASS_BYTES => std::slice::from_ref(whole),
@@ -192,6 +207,8 @@ impl Screen {
 struct Needs {
     bytes: Vec<u8>,
     strings: Vec<Vec<u8>>,
+    /// An SQL injection test: the prefilter must pass some value.
+    sqli: bool,
 }
 
 impl Needs {
@@ -231,28 +248,24 @@ impl Needs {
 }
 
 /// The trigger bytes of a chain whose output, on a value without them, is the value itself up
-/// to case, `+` as space and trimmed ends (see the module doc); `None` for any other chain.
-/// Also whether `+` may have become a space.
+/// to case, `+` as space and bytes cut from its ends (see the module doc and
+/// [`Transform::quiet_without`]); `None` for any other chain. Also whether `+` may have become a
+/// space. A step that needs whitespace to act, after one that turns `+` into a space, also needs
+/// `+`.
 fn substring_triggers(chain: &[Transform]) -> Option<(Vec<u8>, bool)> {
     let mut bytes = Vec::new();
     let mut plus_is_space = false;
     for &t in chain {
-        match t {
-            Transform::None
-            | Transform::Lowercase
-            | Transform::Uppercase
-            | Transform::Trim
-            | Transform::TrimLeft
-            | Transform::TrimRight => {}
-            Transform::UrlDecode | Transform::UrlDecodeUni => {
-                bytes.push(b'%');
-                plus_is_space = true;
+        let (own, makes_spaces) = t.quiet_without()?;
+        for &b in own {
+            if !bytes.contains(&b) {
+                bytes.push(b);
             }
-            Transform::HtmlEntityDecode => bytes.push(b'&'),
-            Transform::JsDecode | Transform::JsDecodeExt => bytes.push(b'\\'),
-            Transform::RemoveNulls | Transform::ReplaceNulls => bytes.push(0),
-            _ => return None,
         }
+        if plus_is_space && own.contains(&b' ') && !bytes.contains(&b'+') {
+            bytes.push(b'+');
+        }
+        plus_is_space |= makes_spaces;
     }
     Some((bytes, plus_is_space))
 }
@@ -320,7 +333,8 @@ fn needs(
                 n.add(&[b], plus_is_space);
             }
         }
-        FieldTest::Sqli(_) | FieldTest::Size { .. } => return None,
+        FieldTest::Sqli(_) => n.sqli = true,
+        FieldTest::Size { .. } => return None,
     }
     n.bytes.extend(triggers);
     Some((slot, n))
@@ -371,11 +385,15 @@ pub fn build(
 
 fn assemble(slot: usize, members: &[(LeafId, Needs)]) -> Option<Screen> {
     let mut bytes: Vec<(u8, u64)> = Vec::new();
+    let mut sqli = 0u64;
     let mut ids: HashMap<&[u8], usize> = HashMap::new();
     let mut strings: Vec<&[u8]> = Vec::new();
     let mut own: Vec<u64> = Vec::new();
     for (bit, (_, n)) in members.iter().enumerate() {
         let mask = 1u64 << bit;
+        if n.sqli {
+            sqli |= mask;
+        }
         for &b in &n.bytes {
             match bytes.iter_mut().find(|(x, _)| *x == b) {
                 Some((_, m)) => *m |= mask,
@@ -427,7 +445,105 @@ fn assemble(slot: usize, members: &[(LeafId, Needs)]) -> Option<Screen> {
         slot: slot as u32,
         all: u64::MAX >> (64 - members.len()),
         bytes,
+        sqli,
         strings: sets,
         whole,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_rng::XorShift;
+
+    /// The claim screens rest on, chain by chain: on a value without the chain's trigger bytes,
+    /// the chain's output, lower-cased, lies within the value lower-cased (with `+` as a space
+    /// when the chain may turn it into one). Values are drawn from bytes every listed
+    /// transformation acts on, and each chain of up to three steps gets values without its
+    /// triggers until enough of them changed under it (case, `+`, ends, `.`).
+    #[test]
+    fn quiet_chains_only_change_case_plus_and_ends() {
+        const ALPHABET: &[u8] = b"aB./\\%+& \t\n\r\x0b\x0c\xa0\x00\"'^,;(:<=xY0";
+        let quiet: Vec<Transform> = Transform::ALL
+            .iter()
+            .copied()
+            .filter(|t| t.quiet_without().is_some())
+            .collect();
+        assert!(quiet.len() >= 18, "{quiet:?}");
+        let mut rng = XorShift(0x5eed_0f_5c);
+        let (mut out, mut tmp) = (Vec::new(), Vec::new());
+        let mut changed = 0;
+        for _ in 0..20_000 {
+            let chain: Vec<Transform> = (0..1 + rng.below(3))
+                .map(|_| quiet[rng.below(quiet.len())])
+                .collect();
+            let (triggers, plus_is_space) =
+                substring_triggers(&chain).expect("a chain of quiet steps has triggers");
+            let value: Vec<u8> = (0..rng.below(12))
+                .map(|_| ALPHABET[rng.below(ALPHABET.len())])
+                .filter(|b| !triggers.contains(b))
+                .collect();
+            crate::transform::apply_chain(&chain, &value, &mut out, &mut tmp);
+            let mut within = value.to_ascii_lowercase();
+            if plus_is_space {
+                within
+                    .iter_mut()
+                    .filter(|b| **b == b'+')
+                    .for_each(|b| *b = b' ');
+            }
+            let got = out.to_ascii_lowercase();
+            assert!(
+                got.is_empty() || within.windows(got.len()).any(|w| w == got),
+                "{chain:?} on {:?} gave {:?}",
+                String::from_utf8_lossy(&value),
+                String::from_utf8_lossy(&out)
+            );
+            changed += usize::from(out != value);
+        }
+        assert!(changed > 2_000, "only {changed} values changed");
+    }
+
+    /// The SQL injection prefilter over values joined by [`SCREEN_SEPARATOR`] passes exactly
+    /// when it passes one of the values alone: the separator ends words and byte pairs.
+    #[test]
+    fn sqli_prefilter_sees_joined_values_as_it_sees_each() {
+        const PARTS: &[&str] = &[
+            "or", "OR", "1", "0x1f", "union", "select", "-", "/", "*", "&", "|", "'", "a.b", "sel",
+            "ect", " ", "=", "1e5", "x", "_", "(", "un", "ion", "drop", ".",
+        ];
+        let mut rng = XorShift(0x5e9a_7a7e);
+        let mut seen = [0usize; 2];
+        for _ in 0..20_000 {
+            let values: Vec<String> = (0..1 + rng.below(4))
+                .map(|_| {
+                    (0..rng.below(4))
+                        .map(|_| PARTS[rng.below(PARTS.len())])
+                        .collect()
+                })
+                .collect();
+            let mut joined = Vec::new();
+            for v in &values {
+                joined.extend_from_slice(v.as_bytes());
+                joined.push(SCREEN_SEPARATOR);
+            }
+            let any = values
+                .iter()
+                .any(|v| sqli_prefilter::may_be_sqli(v.as_bytes()));
+            assert_eq!(sqli_prefilter::may_be_sqli(&joined), any, "{values:?}");
+            seen[usize::from(any)] += 1;
+        }
+        assert!(seen[0] > 2_000 && seen[1] > 2_000, "{seen:?}");
+    }
+
+    /// A whitespace step after a URL decoding also needs `+`, which the decoding makes a space.
+    #[test]
+    fn plus_is_a_trigger_of_whitespace_steps_after_url_decoding() {
+        let (after, _) =
+            substring_triggers(&[Transform::UrlDecode, Transform::CompressWhiteSpace]).unwrap();
+        assert!(after.contains(&b'+'));
+        let (before, _) =
+            substring_triggers(&[Transform::CompressWhiteSpace, Transform::UrlDecode]).unwrap();
+        assert!(!before.contains(&b'+'));
+        assert!(substring_triggers(&[Transform::Base64Decode]).is_none());
+    }
 }

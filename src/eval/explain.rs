@@ -9,7 +9,15 @@ pub const TRACE_VALUE_CHARS: usize = 80;
 /// Most values quoted for one component.
 pub const TRACE_VALUES: usize = 5;
 
-pub(crate) fn leaf_line(acl: &CompiledAcl, s: &Scratch, id: LeafId, r: Option<bool>) -> String {
+/// `screened`: a screen proved the leaf false from the raw component (`compile::screen`), so
+/// the slot's values, even when another leaf computed them, were not what answered it.
+pub(crate) fn leaf_line(
+    acl: &CompiledAcl,
+    s: &Scratch,
+    id: LeafId,
+    r: Option<bool>,
+    screened: bool,
+) -> String {
     let l = &acl.leaves[id as usize];
     let outcome = match r {
         Some(true) => "MATCH",
@@ -25,8 +33,7 @@ pub(crate) fn leaf_line(acl: &CompiledAcl, s: &Scratch, id: LeafId, r: Option<bo
     let mut line = format!("    {desc}");
     if let Leaf::Field(f) = l {
         let st = s.slots[f.slot as usize];
-        if !st.computed {
-            // A screen proved the leaf false from the raw component (compile::screen).
+        if screened {
             line.push_str(
                 " — screened: the raw component holds none of the strings or bytes this test needs",
             );

@@ -6,7 +6,7 @@ use super::scratch::{
 };
 use super::verdict::{OVERSIZE_BODY, OVERSIZE_COOKIES, OVERSIZE_HEADERS, OVERSIZE_JSON_BODY};
 use crate::compile::bank::RegexBank;
-use crate::compile::screen::{NO_SCREEN, SCREEN_MAX_BYTES};
+use crate::compile::screen::{NO_SCREEN, SCREEN_MAX_BYTES, SCREEN_SEPARATOR};
 use crate::compile::slot::FieldSel;
 use crate::compile::Source;
 use crate::compile::{
@@ -65,7 +65,7 @@ pub(crate) fn leaf(acl: &CompiledAcl, req: &Request, s: &mut Scratch, id: LeafId
         let r = s
             .labels()
             .any(|label| label_matches(*scope, key, context, label));
-        trace_leaf(acl, s, id, Some(r));
+        trace_leaf(acl, s, id, Some(r), false);
         return Some(r);
     }
     match s.leaf_memo[id as usize] {
@@ -75,8 +75,12 @@ pub(crate) fn leaf(acl: &CompiledAcl, req: &Request, s: &mut Scratch, id: LeafId
         // UNKNOWN: not evaluated yet for this request.
         _ => {}
     }
+    let mut screened = false;
     let r = match l {
-        Leaf::Field(f) => Some(!screened_out(acl, req, s, id) && field(acl, req, s, f)),
+        Leaf::Field(f) => {
+            screened = screened_out(acl, req, s, id);
+            Some(!screened && field(acl, req, s, f))
+        }
         Leaf::Ip { table, source } => ip_addresses(req, source, &mut |ip| {
             acl.ip_tables[*table as usize].contains(ip)
         }),
@@ -89,7 +93,7 @@ pub(crate) fn leaf(acl: &CompiledAcl, req: &Request, s: &mut Scratch, id: LeafId
         Some(false) => FALSE,
         None => NOT_APPLIED,
     };
-    trace_leaf(acl, s, id, r);
+    trace_leaf(acl, s, id, r, screened);
     r
 }
 
@@ -156,7 +160,7 @@ fn run_screen(acl: &CompiledAcl, req: &Request, s: &mut Scratch, ix: usize) -> u
                 too_long = true;
             } else {
                 buf.extend_from_slice(raw);
-                buf.push(b'\n');
+                buf.push(SCREEN_SEPARATOR);
             }
         },
     );
@@ -733,15 +737,15 @@ pub(crate) fn label_matches(scope: LabelMatchScope, key: &str, context: &str, la
 
 // Always inlined: it runs for every leaf, and the call cost more than its test.
 #[inline(always)]
-fn trace_leaf(acl: &CompiledAcl, s: &mut Scratch, id: LeafId, r: Option<bool>) {
+fn trace_leaf(acl: &CompiledAcl, s: &mut Scratch, id: LeafId, r: Option<bool>, screened: bool) {
     if s.trace.is_some() {
-        write_trace(acl, s, id, r);
+        write_trace(acl, s, id, r, screened);
     }
 }
 
 #[cold]
-fn write_trace(acl: &CompiledAcl, s: &mut Scratch, id: LeafId, r: Option<bool>) {
-    let line = super::explain::leaf_line(acl, s, id, r);
+fn write_trace(acl: &CompiledAcl, s: &mut Scratch, id: LeafId, r: Option<bool>, screened: bool) {
+    let line = super::explain::leaf_line(acl, s, id, r, screened);
     if let Some(t) = &mut s.trace {
         t.push_str(&line);
     }

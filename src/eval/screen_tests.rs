@@ -25,7 +25,7 @@ const FIELDS: &[&str] = &[
     r#"{"Body": {"OversizeHandling": "MATCH"}}"#,
 ];
 
-/// Chains a screen can judge, and one it cannot (`COMPRESS_WHITE_SPACE`) as a control.
+/// Chains a screen can judge, and one it cannot (`BASE64_DECODE`) as a control.
 const CHAINS: &[&[&str]] = &[
     &["NONE"],
     &["URL_DECODE"],
@@ -35,7 +35,16 @@ const CHAINS: &[&[&str]] = &[
     &["REMOVE_NULLS", "TRIM_LEFT"],
     &["REPLACE_NULLS", "URL_DECODE", "TRIM_RIGHT"],
     &["COMPRESS_WHITE_SPACE"],
+    &["URL_DECODE", "CMD_LINE", "COMPRESS_WHITE_SPACE"],
+    &["URL_DECODE_UNI", "NORMALIZE_PATH"],
+    &["NORMALIZE_PATH_WIN", "LOWERCASE"],
+    &["CMD_LINE_WIN"],
+    &["URL_DECODE", "REMOVE_WHITESPACE"],
+    &["BASE64_DECODE"],
 ];
+
+/// Chains per generated ACL: their leaves on one field stay within `SCREEN_MAX_LEAVES`.
+const CHAINS_PER_ACL: usize = 5;
 
 /// Statement bodies without `FieldToMatch` and `TextTransformations`.
 const TESTS: &[(&str, &str)] = &[
@@ -64,7 +73,12 @@ const TESTS: &[(&str, &str)] = &[
         r#""RegexString": "(?i)un ion\\s+sel""#,
     ),
     ("RegexMatchStatement", r#""RegexString": "[0-9]{2}ab|<x""#),
+    (
+        "ByteMatchStatement",
+        r#""SearchString": "x/y", "PositionalConstraint": "CONTAINS""#,
+    ),
     ("XssMatchStatement", ""),
+    ("SqliMatchStatement", ""),
 ];
 
 const FRAGMENTS: &[&str] = &[
@@ -110,12 +124,37 @@ const FRAGMENTS: &[&str] = &[
     "\u{e9}",
     "onload",
     "\\",
+    "/",
+    "x//y",
+    "x/./y",
+    "x/z/../y",
+    "x\\y",
+    ".",
+    "a;b",
+    "a,b",
+    "a++b",
+    "a ,b",
+    "a\tb",
+    "a\u{a0}b",
+    "a^ b",
+    "'a b'",
+    "\"",
+    "a\n b",
+    "1' or '1'='1",
+    "UNION+SELECT",
+    "union%20select",
+    "or 1=1",
+    "--",
+    "-",
+    "admin'",
+    "1;drop",
+    "sleep(",
     "&amp;",
 ];
 
-fn acl(field: &str) -> String {
+fn acl(field: &str, chains: &[&[&str]]) -> String {
     let mut rules = Vec::new();
-    for chain in CHAINS {
+    for chain in chains {
         let chain: Vec<String> = chain
             .iter()
             .enumerate()
@@ -243,25 +282,30 @@ fn screens_change_no_verdict_on_any_field_chain_or_test() {
     let mut rng = XorShift(0x5c4ee7);
     let mut scratch = [Scratch::new(), Scratch::new()];
     for field in FIELDS {
-        let screened = compile(&acl(field));
-        let screened_leaves = screened
-            .screens
-            .of_leaf
-            .iter()
-            .filter(|&&s| s != NO_SCREEN)
-            .count();
-        // Seven of the eight chains and every test here are screenable.
-        assert!(
-            screened_leaves >= 7 * TESTS.len(),
-            "{field}: {screened_leaves}"
-        );
-        let plain = unscreened(compile(&acl(field)));
-        let mut matched = 0;
-        for _ in 0..400 {
-            matched += compare(&screened, &plain, &request(&mut rng), &mut scratch);
+        for chains in CHAINS.chunks(CHAINS_PER_ACL) {
+            let screened = compile(&acl(field, chains));
+            let screened_leaves = screened
+                .screens
+                .of_leaf
+                .iter()
+                .filter(|&&s| s != NO_SCREEN)
+                .count();
+            // Every chain but BASE64_DECODE, and every test, is screenable.
+            let screenable = chains.iter().filter(|c| c[0] != "BASE64_DECODE").count();
+            assert_eq!(
+                screened_leaves,
+                screenable * TESTS.len(),
+                "{field} {chains:?}"
+            );
+            let plain = unscreened(compile(&acl(field, chains)));
+            let mut matched = 0;
+            for _ in 0..400 {
+                matched += compare(&screened, &plain, &request(&mut rng), &mut scratch);
+            }
+            // The fragments make every kind of rule match now and then (else the test proves
+            // little).
+            assert!(matched > 100, "{field} {chains:?}: only {matched} matches");
         }
-        // The fragments make every kind of rule match now and then (else the test proves little).
-        assert!(matched > 100, "{field}: only {matched} matches");
     }
 }
 
@@ -379,23 +423,36 @@ fn screens_change_no_verdict_of_compound_statements() {
 /// so the line must not claim the component was absent or quote values.
 #[test]
 fn explain_names_screened_leaves() {
-    let acl = compile(&acl(r#"{"UriPath": {}}"#));
-    let trace = |uri: &str| {
+    let trace = |acl: &CompiledAcl, uri: &str| {
         let line = format!(r#"{{"uri": {uri:?}, "headers": []}}"#);
         let owned = OwnedRequest::parse(&line, 0).expect("the request parses");
         let headers = owned.header_pairs();
         let mut s = Scratch::new();
         s.trace = Some(String::new());
-        evaluate(&acl, &owned.view(&headers), &mut s);
+        evaluate(acl, &owned.view(&headers), &mut s);
         s.trace.take().unwrap_or_default()
     };
-    let quiet = trace("/plain");
+    let uri = r#"{"UriPath": {}}"#;
+    let screened = compile(&acl(uri, &CHAINS[..CHAINS_PER_ACL]));
+    let quiet = trace(&screened, "/plain");
     assert!(quiet.contains("— screened:"), "{quiet}");
     assert!(!quiet.contains("component absent"), "{quiet}");
-    // COMPRESS_WHITE_SPACE is not screenable: its leaves still quote what they inspected.
-    assert!(quiet.contains(r#"inspected ["/plain"]"#), "{quiet}");
-    let woken = trace("/a b");
+    assert!(!quiet.contains("inspected"), "{quiet}");
+    let woken = trace(&screened, "/a b");
     assert!(woken.contains(r#"inspected ["/a b"] → MATCH"#), "{woken}");
+    // BASE64_DECODE is not screenable: its leaves still quote what they inspected.
+    let mixed = trace(
+        &compile(&acl(uri, &[&["BASE64_DECODE"], &["NONE"]])),
+        "/plain",
+    );
+    for line in mixed.lines().filter(|l| l.contains("Statement")) {
+        let expect = if line.contains("BASE64_DECODE") {
+            "— inspected ["
+        } else {
+            "— screened:"
+        };
+        assert!(line.contains(expect), "{line}");
+    }
 }
 
 /// The reference ACL (managed rule groups, custom rules) on the benchmark corpora and on

@@ -39,6 +39,18 @@ impl Shell {
     }
 }
 
+impl Shell {
+    /// The bytes without which [`cmd_line`] only lower-cases a value: the deleted ones and the
+    /// separators (`/` and `(` only act after a separator).
+    pub(super) fn triggers(self) -> &'static [u8] {
+        match self {
+            Shell::Generic => b"\"'\\^ ,;\t\r\n",
+            Shell::Windows => b"\"^ ,;\t\r\n",
+            Shell::Unix => b"\"'\\ ,;\t\r\n",
+        }
+    }
+}
+
 /// Applies the command-line normalisation for `shell`.
 pub(super) fn cmd_line(shell: Shell, input: &[u8], out: &mut Vec<u8>) {
     // True when the last byte written is a space produced from a separator run.
@@ -72,6 +84,20 @@ pub(super) fn cmd_line(shell: Shell, input: &[u8], out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A byte outside `triggers` is only lower-cased, wherever it stands (next to `/` and `(`,
+    /// which act after a separator); each trigger byte changes some value.
+    #[test]
+    fn triggers_are_exactly_the_bytes_that_change_a_value() {
+        for shell in [Shell::Generic, Shell::Windows, Shell::Unix] {
+            for b in 0..=255u8 {
+                let changes = [[b'a', b, b'B'], [b'a', b, b'/'], [b'(', b, b'b']]
+                    .iter()
+                    .any(|v| run(shell, v) != v.to_ascii_lowercase());
+                assert_eq!(shell.triggers().contains(&b), changes, "{shell:?} {b:#x}");
+            }
+        }
+    }
 
     fn run(shell: Shell, input: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();

@@ -247,6 +247,38 @@ impl Transform {
     }
 }
 
+impl Transform {
+    /// For the transformations that change a value holding none of the returned bytes by no
+    /// more than ASCII case, `+` turned into a space (the second field) and bytes cut from its
+    /// ends: those bytes. `None` for every other type. `NORMALIZE_PATH` without `/` changes only
+    /// `.` (into nothing); the whitespace and command-line types need their whitespace, so a
+    /// space that an earlier step made from `+` is the caller's to account for.
+    /// `compile::screen` builds on this; `screen_tests` holds each entry to it.
+    pub fn quiet_without(self) -> Option<(&'static [u8], bool)> {
+        Some(match self {
+            Transform::None
+            | Transform::Lowercase
+            | Transform::Uppercase
+            | Transform::Trim
+            | Transform::TrimLeft
+            | Transform::TrimRight => (b"", false),
+            Transform::UrlDecode | Transform::UrlDecodeUni => (b"%", true),
+            Transform::HtmlEntityDecode => (b"&", false),
+            Transform::JsDecode | Transform::JsDecodeExt => (b"\\", false),
+            Transform::RemoveNulls | Transform::ReplaceNulls => (b"\0", false),
+            Transform::NormalizePath => (b"/", false),
+            Transform::NormalizePathWin => (b"/\\", false),
+            Transform::CompressWhiteSpace | Transform::RemoveWhitespace => {
+                (whitespace::WHITESPACE, false)
+            }
+            Transform::CmdLine => (cmdline::Shell::Generic.triggers(), false),
+            Transform::CmdLineWin => (cmdline::Shell::Windows.triggers(), false),
+            Transform::CmdLineUnix => (cmdline::Shell::Unix.triggers(), false),
+            _ => return None,
+        })
+    }
+}
+
 impl std::fmt::Display for Transform {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.aws_name())

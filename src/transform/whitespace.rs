@@ -15,6 +15,9 @@ fn is_ws(b: u8) -> bool {
     is_c_space(b) || b == NBSP
 }
 
+/// The bytes of [`is_ws`]: without them both transformations leave a value as it is.
+pub(super) const WHITESPACE: &[u8] = b" \t\n\x0b\x0c\r\xa0";
+
 /// Each run of whitespace (including a single `\t` or NBSP) becomes one space.
 pub(super) fn compress(input: &[u8], out: &mut Vec<u8>) {
     let mut in_run = false;
@@ -40,6 +43,14 @@ pub(super) fn remove(input: &[u8], out: &mut Vec<u8>) {
 mod tests {
     use super::*;
     use crate::transform::test_util::run;
+
+    #[test]
+    fn whitespace_lists_exactly_the_bytes_is_ws_accepts() {
+        let listed: Vec<u8> = (0..=255u8).filter(|&b| is_ws(b)).collect();
+        let mut sorted = WHITESPACE.to_vec();
+        sorted.sort_unstable();
+        assert_eq!(listed, sorted);
+    }
 
     #[test]
     fn compress_maps_every_kind_and_collapses() {
