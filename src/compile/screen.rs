@@ -35,7 +35,7 @@ use super::slot::{FieldSel, SlotDef};
 use super::{FieldTest, Leaf, LeafId, Node, Rule, RuleBody};
 use crate::detect::{sqli_prefilter, xss};
 use crate::transform::Transform;
-use aho_corasick::AhoCorasick;
+use aho_corasick::{packed, AhoCorasick};
 use std::collections::HashMap;
 
 /// Raw bytes a screen reads at most; a longer component (a body) wakes every leaf unread, since
@@ -146,8 +146,55 @@ pub struct Screen {
 /// position).
 #[derive(Debug)]
 struct Strings {
-    ac: AhoCorasick,
+    find: Finder,
     wakes: Vec<u64>,
+}
+
+/// How a set of strings is searched: with the vectorized packed searcher (Teddy, Rabin-Karp on
+/// short haystacks) when it can take the set, which reports a leftmost-longest match itself,
+/// else with an automaton (with that searcher only as its prefilter, each candidate confirmed
+/// by walking the automaton).
+#[derive(Debug)]
+enum Finder {
+    Packed(packed::Searcher),
+    Automaton(AhoCorasick),
+}
+
+impl Finder {
+    /// A leftmost-longest finder of `strings`; packed when `packed_first` and the packed
+    /// searcher takes them.
+    fn new(strings: &[&[u8]], packed_first: bool) -> Option<Finder> {
+        let packed = packed_first
+            .then(|| {
+                packed::Config::new()
+                    .match_kind(packed::MatchKind::LeftmostLongest)
+                    .builder()
+                    .extend(strings)
+                    .build()
+            })
+            .flatten();
+        Some(match packed {
+            Some(p) => Finder::Packed(p),
+            None => Finder::Automaton(
+                AhoCorasick::builder()
+                    .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+                    .build(strings)
+                    .ok()?,
+            ),
+        })
+    }
+}
+
+impl Strings {
+    /// Where the longest string starting leftmost in `hay[at..]` starts, and its index.
+    #[inline]
+    fn find(&self, hay: &[u8], at: usize) -> Option<(usize, usize)> {
+        let m = match &self.find {
+            Finder::Packed(p) => p.find_in(hay, aho_corasick::Span::from(at..hay.len()))?,
+            Finder::Automaton(ac) => ac.find(aho_corasick::Input::new(hay).span(at..hay.len()))?,
+        };
+        Some((m.start(), m.pattern().as_usize()))
+    }
 }
 
 impl Screen {
@@ -184,18 +231,15 @@ impl Screen {
         for set in sets {
             let mut at = 0;
             while woken != self.all {
-                let Some(m) = set
-                    .ac
-                    .find(aho_corasick::Input::new(lower).span(at..lower.len()))
-                else {
+                let Some((start, pattern)) = set.find(lower, at) else {
                     break;
                 };
                 hits += 1;
                 if hits > SCREEN_MAX_HITS {
                     return u64::MAX;
                 }
-                woken |= set.wakes[m.pattern().as_usize()];
-                at = m.start() + 1;
+                woken |= set.wakes.get(pattern).copied().unwrap_or(u64::MAX);
+                at = start + 1;
             }
         }
         woken
@@ -417,12 +461,8 @@ fn assemble(slot: usize, members: &[(LeafId, Needs)]) -> Option<Screen> {
     // A screen is an optimization: an automaton that cannot be built leaves its leaves
     // unscreened rather than failing the ACL.
     let set = |part: Vec<&[u8]>| {
-        let ac = AhoCorasick::builder()
-            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-            .build(&part)
-            .ok()?;
         Some(Strings {
-            ac,
+            find: Finder::new(&part, true)?,
             wakes: part.iter().map(|s| wakes(s)).collect(),
         })
     };
@@ -533,6 +573,40 @@ mod tests {
             seen[usize::from(any)] += 1;
         }
         assert!(seen[0] > 2_000 && seen[1] > 2_000, "{seen:?}");
+    }
+
+    /// The packed searcher and the automaton report the same leftmost-longest matches, from
+    /// every start, over haystacks shorter and longer than Teddy's minimum.
+    #[test]
+    fn packed_and_automaton_finders_agree() {
+        let mut rng = XorShift(0xfeed_f00d);
+        let mut packed_sets = 0;
+        for _ in 0..300 {
+            let strings: Vec<Vec<u8>> = (0..1 + rng.below(90))
+                .map(|_| {
+                    (0..2 + rng.below(5))
+                        .map(|_| b"abc/.%"[rng.below(6)])
+                        .collect()
+                })
+                .collect();
+            let refs: Vec<&[u8]> = strings.iter().map(Vec::as_slice).collect();
+            let as_strings = |find| Strings {
+                find,
+                wakes: Vec::new(),
+            };
+            let packed = as_strings(Finder::new(&refs, true).expect("builds"));
+            let automaton = as_strings(Finder::new(&refs, false).expect("builds"));
+            packed_sets += usize::from(matches!(packed.find, Finder::Packed(_)));
+            for _ in 0..20 {
+                let hay: Vec<u8> = (0..rng.below(80))
+                    .map(|_| b"abc/.%x"[rng.below(7)])
+                    .collect();
+                for at in 0..=hay.len() {
+                    assert_eq!(packed.find(&hay, at), automaton.find(&hay, at), "{refs:?}");
+                }
+            }
+        }
+        assert!(packed_sets > 100, "{packed_sets}");
     }
 
     /// A whitespace step after a URL decoding also needs `+`, which the decoding makes a space.
