@@ -130,6 +130,10 @@ pub struct Screen {
     all: u64,
     /// Single trigger bytes and the leaves each wakes.
     bytes: Vec<(u8, u64)>,
+    /// Per byte value: 0, or 1 + the index in `bytes` of that trigger byte; with `byte_wakes`
+    /// (0 first, then each trigger byte's leaves), the table a short component is read with.
+    byte_class: Box<[u8; 256]>,
+    byte_wakes: Vec<u64>,
     /// The SQL injection leaves: woken when the SQL injection prefilter may flag some value.
     sqli: u64,
     /// Search strings of two bytes, then of three or more, apart: a two-byte string would make
@@ -200,26 +204,17 @@ impl Strings {
 impl Screen {
     /// The leaves (bits) `lower`, the component's values lower-cased end to end, may satisfy.
     pub fn wake(&self, lower: &[u8]) -> u64 {
-        let mut woken = 0u64;
-        // Up to three trigger bytes per pass; a pass ends once each of its bytes was seen.
-        for chunk in self.bytes.chunks(3) {
-            let wakes_of = |b: u8| chunk.iter().find(|t| t.0 == b).map_or(0, |t| t.1);
-            let all = chunk.iter().fold(0, |m, t| m | t.1);
-            let mut found = 0u64;
-            let hits: &mut dyn Iterator<Item = usize> = match *chunk {
-                [(a, _)] => &mut memchr::memchr_iter(a, lower),
-                [(a, _), (b, _)] => &mut memchr::memchr2_iter(a, b, lower),
-                [(a, _), (b, _), (c, _)] => &mut memchr::memchr3_iter(a, b, c, lower),
-                _ => &mut std::iter::empty(),
-            };
-            for at in hits {
-                found |= wakes_of(lower[at]);
-                if found == all {
-                    break;
-                }
-            }
-            woken |= found;
-        }
+        let mut woken = if self.bytes.len() > 3
+            && self.byte_wakes.len() > self.bytes.len()
+            && lower.len() <= SCREEN_ONE_PASS_BYTES
+        {
+            // More bytes than one `memchr3` takes, in a short component: one lookup per byte.
+            lower.iter().fold(0, |w, &b| {
+                w | self.byte_wakes[usize::from(self.byte_class[usize::from(b)])]
+            })
+        } else {
+            self.wake_bytes(lower)
+        };
         if self.sqli & !woken != 0 && sqli_prefilter::may_be_sqli(lower) {
             woken |= self.sqli;
         }
@@ -241,6 +236,31 @@ impl Screen {
                 woken |= set.wakes.get(pattern).copied().unwrap_or(u64::MAX);
                 at = start + 1;
             }
+        }
+        woken
+    }
+
+    /// The leaves woken by trigger bytes in `lower`, up to three bytes per `memchr` pass; a
+    /// pass ends once each of its bytes was seen.
+    fn wake_bytes(&self, lower: &[u8]) -> u64 {
+        let mut woken = 0u64;
+        for chunk in self.bytes.chunks(3) {
+            let wakes_of = |b: u8| chunk.iter().find(|t| t.0 == b).map_or(0, |t| t.1);
+            let all = chunk.iter().fold(0, |m, t| m | t.1);
+            let mut found = 0u64;
+            let hits: &mut dyn Iterator<Item = usize> = match *chunk {
+                [(a, _)] => &mut memchr::memchr_iter(a, lower),
+                [(a, _), (b, _)] => &mut memchr::memchr2_iter(a, b, lower),
+                [(a, _), (b, _), (c, _)] => &mut memchr::memchr3_iter(a, b, c, lower),
+                _ => &mut std::iter::empty(),
+            };
+            for at in hits {
+                found |= wakes_of(lower[at]);
+                if found == all {
+                    break;
+                }
+            }
+            woken |= found;
         }
         woken
     }
@@ -481,9 +501,19 @@ fn assemble(slot: usize, members: &[(LeafId, Needs)]) -> Option<Screen> {
         2 => Some(set(strings.clone())?),
         _ => None,
     };
+    let mut byte_class = Box::new([0u8; 256]);
+    let mut byte_wakes = vec![0u64];
+    // With all 256 byte values as triggers (no chain has them) the table is left incomplete,
+    // and `wake` does not read it.
+    for (k, &(b, wakes)) in bytes.iter().enumerate().take(255) {
+        byte_class[usize::from(b)] = (k + 1) as u8;
+        byte_wakes.push(wakes);
+    }
     Some(Screen {
         slot: slot as u32,
         all: u64::MAX >> (64 - members.len()),
+        byte_class,
+        byte_wakes,
         bytes,
         sqli,
         strings: sets,
