@@ -673,8 +673,9 @@ fn geo(req: &Request, s: &mut Scratch, codes: &[[u8; 2]], source: &IpSource) -> 
             (*b"XX", true)
         }
     };
-    if !s.pending_geo.contains(&(country, forwarded)) {
-        s.pending_geo.push((country, forwarded));
+    let key = (country, forwarded);
+    if !s.pending_geo.contains(&key) && !s.geo_labelled.contains(&key) {
+        s.pending_geo.push(key);
     }
     Some(codes.binary_search(&country).is_ok())
 }

@@ -253,13 +253,13 @@ fn flush_geo(s: &mut Scratch) {
 
 fn add_geo_labels(s: &mut Scratch) {
     for i in 0..s.pending_geo.len() {
-        let (cc, forwarded) = s.pending_geo[i];
+        let (code, forwarded) = s.pending_geo[i];
         let prefix = if forwarded {
             "awswaf:forwardedip:geo:"
         } else {
             "awswaf:clientip:geo:"
         };
-        let cc = std::str::from_utf8(&cc).unwrap_or("XX");
+        let cc = std::str::from_utf8(&code).unwrap_or("XX");
         let mut label = std::mem::take(&mut s.label_buf);
         for region in [false, true] {
             label.clear();
@@ -276,6 +276,7 @@ fn add_geo_labels(s: &mut Scratch) {
             s.add_label(&label);
         }
         s.label_buf = label;
+        s.geo_labelled.push((code, forwarded));
     }
     s.pending_geo.clear();
 }

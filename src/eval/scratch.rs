@@ -88,6 +88,9 @@ pub struct Scratch {
     pub(crate) rate_key: Vec<u8>,
     /// Geo labels seen while evaluating the current rule, added when it ends.
     pub(crate) pending_geo: Vec<([u8; 2], bool)>,
+    /// Countries whose geo labels this request already carries: a later GeoMatch on the same
+    /// address adds nothing new.
+    pub(crate) geo_labelled: Vec<([u8; 2], bool)>,
     /// Which oversize components a statement actually inspected (bit per component).
     pub(crate) oversize_seen: u8,
     /// When set, evaluation writes a readable trace here (`--explain`).
@@ -132,6 +135,7 @@ impl Scratch {
         self.labels.clear();
         self.label_text.clear();
         self.pending_geo.clear();
+        self.geo_labelled.clear();
         self.oversize_seen = 0;
         if let Some(t) = &mut self.trace {
             t.clear();
