@@ -8,20 +8,22 @@
 //! `NORMALIZE_PATH`, whitespace for the whitespace transformations, whitespace and the deleted
 //! quotes and escapes for the `CMD_LINE` types) comes out as itself, up to ASCII case
 //! (`LOWERCASE`, `UPPERCASE`, `CMD_LINE`), with `+` turned into a space (the URL decodings) and
-//! with bytes cut from its ends (the trims; `NORMALIZE_PATH` turns `.` into nothing). So whatever a leaf needs to find in
-//! the transformed value, the raw value holds too, searched ASCII-case-insensitively with `+`
-//! standing for a space: a byte match needs its search string, a regex one of its necessary
-//! factors (`factors.rs`), an XSS test one of `xss::TRIGGER_BYTES`.
+//! with bytes cut from its ends (the trims; `NORMALIZE_PATH` turns `.` into nothing). So
+//! whatever a leaf needs to find in the transformed value, the raw value holds too, searched
+//! ASCII-case-insensitively with `+` standing for a space: a byte match needs its search string,
+//! a regex one of its necessary factors (`factors.rs`), an XSS test one of
+//! `xss::TRIGGER_BYTES`.
 //!
 //! A screen gathers, for the leaves of one extraction (one `FieldToMatch`), those search bytes
 //! and the chains' trigger bytes, each with the leaves it *wakes*. An SQL injection test wakes
 //! when the detector's prefilter (`sqli_prefilter`, which cannot tell case, `+` from a space or
 //! whitespace at a value's ends) may flag the raw values, written one after another with
-//! [`SCREEN_SEPARATOR`] between them, which ends every word and byte pair the prefilter reads. At a request's first test of
-//! one of these leaves, the component's raw values are lower-cased end to end and searched once;
-//! a leaf nothing woke is false, and its slot is never computed. A search string found across
-//! the seam of two values only wakes a leaf too many, never one too few. A component that is
-//! oversize, or longer than [`SCREEN_MAX_BYTES`], or that wakes too often, wakes every leaf.
+//! [`SCREEN_SEPARATOR`] between them, which ends every word and byte pair the prefilter reads.
+//! At a request's first test of one of these leaves, the component's raw values are lower-cased
+//! end to end and searched once; a leaf nothing woke is false, and its slot is never computed.
+//! A search string found across the seam of two values only wakes a leaf too many, never one
+//! too few. A component that is oversize, or longer than [`SCREEN_MAX_BYTES`], or that wakes
+//! too often, wakes every leaf.
 //!
 //! A rule whose statement is false whenever some leaves of one screen are unwoken (see
 //! [`Screens::condition`]) is skipped without its walk when the screen woke none of them.
@@ -137,7 +139,7 @@ pub struct Screen {
     /// The SQL injection leaves: woken when the SQL injection prefilter may flag some value.
     sqli: u64,
     /// Search strings of two bytes, then of three or more, apart: a two-byte string would make
-    /// the automaton's vectorized prefilter match on two-byte fingerprints, which common text
+    /// the vectorized search match on two-byte fingerprints, which common text
     /// fills with candidates (`te`, `in`).
     strings: Vec<Strings>,
     /// All search strings in one automaton, when `strings` holds two: over a component of at
