@@ -32,7 +32,8 @@ compare the ratios within one run, and repeat.
 Usage: benches/load/run.sh [--help]
 Environment:
   RUNS=3            rounds; each round measures every setup once per traffic kind (interleaved,
-                    so drift hits all setups alike); the table shows medians
+                    every other round in reverse order, so drift and position hit all setups
+                    alike); the table shows medians
   DURATION=10s      length of each wrk run
   CONNS=32          wrk connections (wrk -t1 -c$CONNS)
   SETUPS="nginx pingora empty acl modsec"
@@ -269,7 +270,13 @@ for key in "${ORDER[@]}"; do taskset -c 1 wrk -t1 -c"$CONNS" -d1s "${URL[$key]}/
 for r in $(seq "$RUNS"); do
   for t in $TRAFFIC; do
     say "round $r/$RUNS, $t traffic (${DURATION} per setup):"
-    for key in "${ORDER[@]}"; do measure "$key" "$t"; done
+    # Every other round runs the setups in reverse order: on a noisy machine, the position in a
+    # round (what ran just before, the neighbours' bursts) otherwise favours the same setup.
+    if (( r % 2 == 1 )); then
+      for key in "${ORDER[@]}"; do measure "$key" "$t"; done
+    else
+      for ((i = ${#ORDER[@]} - 1; i >= 0; i--)); do measure "${ORDER[$i]}" "$t"; done
+    fi
   done
 done
 
