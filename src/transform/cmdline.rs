@@ -37,9 +37,7 @@ impl Shell {
             Shell::Unix => matches!(b, b'"' | b'\'' | b'\\'),
         }
     }
-}
 
-impl Shell {
     /// The bytes without which [`cmd_line`] only lower-cases a value: the deleted ones and the
     /// separators (`/` and `(` only act after a separator).
     pub(super) fn triggers(self) -> &'static [u8] {

@@ -245,9 +245,7 @@ impl Transform {
             | Transform::TrimRight => input_len,
         }
     }
-}
 
-impl Transform {
     /// For the transformations that change a value holding none of the returned bytes by no
     /// more than ASCII case, `+` turned into a space (the second field) and bytes cut from its
     /// ends: those bytes. `None` for every other type. `NORMALIZE_PATH` without `/` changes only
