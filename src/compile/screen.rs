@@ -94,10 +94,7 @@ impl Screens {
     /// walk stops there). Not for `Not`, nor any other leaf (IP and geo leaves add labels).
     fn condition(&self, n: &Node) -> Option<(u32, u64)> {
         match n {
-            Node::Leaf(id) => {
-                let packed = *self.of_leaf.get(*id as usize)?;
-                (packed != NO_SCREEN).then(|| (packed >> 6, 1u64 << (packed & 63)))
-            }
+            Node::Leaf(id) => self.of(*id),
             Node::And(list) => self.condition(list.first()?),
             Node::Or(list) => {
                 let mut all: Option<(u32, u64)> = None;
@@ -113,6 +110,13 @@ impl Screens {
             }
             Node::Not(_) => None,
         }
+    }
+
+    /// Leaf `id`'s screen and its bit there, if it has one.
+    #[inline]
+    pub fn of(&self, id: LeafId) -> Option<(u32, u64)> {
+        let packed = *self.of_leaf.get(id as usize)?;
+        (packed != NO_SCREEN).then(|| (packed >> 6, 1u64 << (packed & 63)))
     }
 
     /// Turns every screen off: the differential tests compare an ACL with and without them.

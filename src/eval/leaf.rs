@@ -100,16 +100,10 @@ pub(crate) fn leaf(acl: &CompiledAcl, req: &Request, s: &mut Scratch, id: LeafId
 /// Whether the leaf's screen proves it false (see `compile::screen`); the screen runs at the
 /// request's first question to it.
 fn screened_out(acl: &CompiledAcl, req: &Request, s: &mut Scratch, id: LeafId) -> bool {
-    let packed = acl
-        .screens
-        .of_leaf
-        .get(id as usize)
-        .copied()
-        .unwrap_or(NO_SCREEN);
-    if packed == NO_SCREEN {
-        return false;
+    match acl.screens.of(id) {
+        Some((ix, bit)) => woken(acl, req, s, ix as usize) & bit == 0,
+        None => false,
     }
-    woken(acl, req, s, (packed >> 6) as usize) & (1 << (packed & 63)) == 0
 }
 
 /// Whether rule `id`'s screen condition (`Screens::of_rule`) proves its statement false, so that
@@ -674,8 +668,8 @@ fn geo(req: &Request, s: &mut Scratch, codes: &[[u8; 2]], source: &IpSource) -> 
         }
     };
     let key = (country, forwarded);
-    if !s.pending_geo.contains(&key) && !s.geo_labelled.contains(&key) {
-        s.pending_geo.push(key);
+    if !s.geo_seen.contains(&key) {
+        s.geo_seen.push(key);
     }
     Some(codes.binary_search(&country).is_ok())
 }

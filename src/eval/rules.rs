@@ -242,18 +242,18 @@ fn add_rule_labels(acl: &CompiledAcl, s: &mut Scratch, id: RuleId) {
     }
 }
 
-/// Adds the geo labels of the GeoMatch statements the rule that just ended evaluated (a no-op for
+/// Adds the geo labels of the addresses the rule that just ended looked up first (a no-op for
 /// the many rules without geo).
 #[inline(always)]
 fn flush_geo(s: &mut Scratch) {
-    if !s.pending_geo.is_empty() {
+    if s.geo_seen.len() > s.geo_labelled {
         add_geo_labels(s);
     }
 }
 
 fn add_geo_labels(s: &mut Scratch) {
-    for i in 0..s.pending_geo.len() {
-        let (code, forwarded) = s.pending_geo[i];
+    for i in s.geo_labelled..s.geo_seen.len() {
+        let (code, forwarded) = s.geo_seen[i];
         let prefix = if forwarded {
             "awswaf:forwardedip:geo:"
         } else {
@@ -276,9 +276,8 @@ fn add_geo_labels(s: &mut Scratch) {
             s.add_label(&label);
         }
         s.label_buf = label;
-        s.geo_labelled.push((code, forwarded));
     }
-    s.pending_geo.clear();
+    s.geo_labelled = s.geo_seen.len();
 }
 
 fn is_token_action(kind: ActionKind) -> bool {

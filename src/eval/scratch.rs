@@ -86,11 +86,11 @@ pub struct Scratch {
     pub(crate) label_buf: String,
     /// The aggregation key of the rate rule being counted.
     pub(crate) rate_key: Vec<u8>,
-    /// Geo labels seen while evaluating the current rule, added when it ends.
-    pub(crate) pending_geo: Vec<([u8; 2], bool)>,
-    /// Countries whose geo labels this request already carries: a later GeoMatch on the same
-    /// address adds nothing new.
-    pub(crate) geo_labelled: Vec<([u8; 2], bool)>,
+    /// The countries (and whether of a forwarded address) the request's GeoMatch statements
+    /// looked up, each once; those from `geo_labelled` on get their labels when the current
+    /// rule ends, and a later GeoMatch on the same address adds nothing new.
+    pub(crate) geo_seen: Vec<([u8; 2], bool)>,
+    pub(crate) geo_labelled: usize,
     /// Which oversize components a statement actually inspected (bit per component).
     pub(crate) oversize_seen: u8,
     /// When set, evaluation writes a readable trace here (`--explain`).
@@ -134,8 +134,8 @@ impl Scratch {
         self.arena.clear();
         self.labels.clear();
         self.label_text.clear();
-        self.pending_geo.clear();
-        self.geo_labelled.clear();
+        self.geo_seen.clear();
+        self.geo_labelled = 0;
         self.oversize_seen = 0;
         if let Some(t) = &mut self.trace {
             t.clear();
