@@ -38,7 +38,7 @@ use super::{FieldTest, Leaf, LeafId, Node, Rule, RuleBody};
 use crate::detect::{sqli_prefilter, xss};
 use crate::transform::Transform;
 use aho_corasick::{packed, AhoCorasick};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Raw bytes a screen reads at most; a longer component (a body) wakes every leaf unread, since
 /// its leaves would mostly be woken anyway and the pass would then cost more than it saves.
@@ -59,6 +59,10 @@ pub const SCREEN_MIN_LEAVES: usize = 2;
 /// Spaces in one search string beyond which `+` is made a trigger byte instead of spelling out
 /// every `+`/space variant of the string.
 const MAX_SPACE_VARIANTS: u32 = 3;
+
+/// Search strings of the same leaves sharing this many first bytes are searched as one, their
+/// longest common prefix: long enough to stay rare in ordinary text.
+const MERGE_PREFIX_LEN: usize = 4;
 
 /// Marks a leaf without a screen in [`Screens::of_leaf`].
 pub const NO_SCREEN: u32 = u32::MAX;
@@ -479,6 +483,53 @@ fn assemble(slot: usize, members: &[(LeafId, Needs)]) -> Option<Screen> {
             own[id] |= mask;
         }
     }
+    // Strings waking the same leaves that begin with the same MERGE_PREFIX_LEN bytes are also
+    // searched as their longest common prefix, which the pruning below then leaves alone.
+    let mut by_prefix: BTreeMap<(&[u8], u64), Vec<&[u8]>> = BTreeMap::new();
+    for (i, &s) in strings.iter().enumerate() {
+        if let Some(prefix) = s
+            .get(..MERGE_PREFIX_LEN)
+            .filter(|_| s.len() > MERGE_PREFIX_LEN)
+        {
+            by_prefix.entry((prefix, own[i])).or_default().push(s);
+        }
+    }
+    for ((_, mask), family) in by_prefix {
+        let Some((&first, rest)) = family.split_first().filter(|(_, rest)| !rest.is_empty()) else {
+            continue;
+        };
+        let common = rest.iter().fold(first.len(), |n, s| {
+            first
+                .iter()
+                .zip(s.iter())
+                .take(n)
+                .take_while(|(a, b)| a == b)
+                .count()
+        });
+        let prefix = &first[..common];
+        let id = *ids.entry(prefix).or_insert_with(|| {
+            strings.push(prefix);
+            own.push(0);
+            strings.len() - 1
+        });
+        own[id] |= mask;
+    }
+    // A string that holds another string, or a trigger byte, waking at least its leaves wakes
+    // nothing they do not: wherever it occurs, so do they. Fewer strings keep more sets within
+    // what the packed searcher takes. (`wakes` below still reads every string's own leaves.)
+    let byte_wakes_of = |b: &u8| bytes.iter().find(|t| t.0 == *b).map_or(0, |t| t.1);
+    let kept: Vec<&[u8]> = strings
+        .iter()
+        .enumerate()
+        .filter(|&(i, s)| {
+            let by_bytes = s.iter().fold(0, |m, b| m | byte_wakes_of(b));
+            let by_string = |(j, t): (usize, &&[u8])| {
+                t.len() < s.len() && own[i] & !own[j] == 0 && s.windows(t.len()).any(|w| w == *t)
+            };
+            own[i] & !by_bytes != 0 && !strings.iter().enumerate().any(by_string)
+        })
+        .map(|(_, s)| *s)
+        .collect();
     let wakes = |s: &[u8]| {
         (1..s.len())
             .filter_map(|len| ids.get(&s[..len]))
@@ -494,7 +545,7 @@ fn assemble(slot: usize, members: &[(LeafId, Needs)]) -> Option<Screen> {
     };
     let mut sets = Vec::new();
     for short in [true, false] {
-        let part: Vec<&[u8]> = strings
+        let part: Vec<&[u8]> = kept
             .iter()
             .copied()
             .filter(|s| (s.len() == 2) == short)
@@ -504,7 +555,7 @@ fn assemble(slot: usize, members: &[(LeafId, Needs)]) -> Option<Screen> {
         }
     }
     let whole = match sets.len() {
-        2 => Some(set(strings.clone())?),
+        2 => Some(set(kept.clone())?),
         _ => None,
     };
     let mut byte_class = Box::new([0u8; 256]);
@@ -546,7 +597,7 @@ mod tests {
             .filter(|t| t.quiet_without().is_some())
             .collect();
         assert!(quiet.len() >= 18, "{quiet:?}");
-        let mut rng = XorShift(0x5eed_0f_5c);
+        let mut rng = XorShift(0x5eed_0f5c);
         let (mut out, mut tmp) = (Vec::new(), Vec::new());
         let mut changed = 0;
         for _ in 0..20_000 {
@@ -643,6 +694,102 @@ mod tests {
             }
         }
         assert!(packed_sets > 100, "{packed_sets}");
+    }
+
+    /// A screen wakes at least every leaf one of whose strings or bytes the value holds, however
+    /// the leaves' strings overlap: prefixes of one another, inside one another, sharing their
+    /// first bytes (merged) or holding a trigger byte (pruned).
+    #[test]
+    fn overlapping_strings_wake_every_leaf_they_should() {
+        const ALPHABET: &[u8] = b"ab.;%";
+        let mut rng = XorShift(0x0b5e_55ed);
+        let (mut pruned, mut merged) = (0, 0);
+        for _ in 0..2_000 {
+            let members: Vec<(LeafId, Needs)> = (0..1 + rng.below(6))
+                .map(|leaf| {
+                    let mut n = Needs::default();
+                    for _ in 0..1 + rng.below(4) {
+                        let len = 2 + rng.below(6);
+                        // Half from two letters only, so that strings often share their start.
+                        let letters = 2 + 3 * rng.below(2);
+                        let s: Vec<u8> = (0..len).map(|_| ALPHABET[rng.below(letters)]).collect();
+                        n.add(&s, false);
+                    }
+                    if rng.below(4) == 0 {
+                        n.bytes.push(b'%');
+                    }
+                    (leaf as LeafId, n)
+                })
+                .collect();
+            let screen = assemble(0, &members).expect("builds");
+            let listed: usize = members.iter().map(|(_, n)| n.strings.len()).sum();
+            let searched: usize = match &screen.whole {
+                Some(whole) => whole.wakes.len(),
+                None => screen.strings.iter().map(|s| s.wakes.len()).sum(),
+            };
+            pruned += usize::from(searched < listed);
+            merged += usize::from(members.iter().any(|(_, n)| {
+                n.strings.iter().any(|a| {
+                    n.strings
+                        .iter()
+                        .any(|b| a != b && a.len() > 4 && b.len() > 4 && a[..4] == b[..4])
+                })
+            }));
+            for _ in 0..30 {
+                let value: Vec<u8> = (0..rng.below(24))
+                    .map(|_| ALPHABET[rng.below(ALPHABET.len())])
+                    .collect();
+                let holds = |needle: &[u8]| value.windows(needle.len()).any(|w| w == needle);
+                let due = members.iter().enumerate().fold(0u64, |m, (bit, (_, n))| {
+                    let hit = n.strings.iter().any(|s| holds(s))
+                        || n.bytes.iter().any(|&b| value.contains(&b));
+                    m | (u64::from(hit) << bit)
+                });
+                let woken = screen.wake(&value);
+                assert_eq!(
+                    due & !woken,
+                    0,
+                    "{value:?} in {:?}",
+                    members.iter().map(|(_, n)| &n.strings).collect::<Vec<_>>()
+                );
+            }
+        }
+        assert!(
+            pruned > 500 && merged > 50,
+            "pruned {pruned}, merged {merged}"
+        );
+    }
+
+    /// Strings inside others of the same leaves are not searched; a shared start is searched once.
+    #[test]
+    fn contained_and_same_start_strings_are_searched_once() {
+        let needs = |strings: &[&str], bytes: &[u8]| {
+            let mut n = Needs::default();
+            strings.iter().for_each(|s| n.add(s.as_bytes(), false));
+            n.bytes.extend_from_slice(bytes);
+            n
+        };
+        let members = [
+            (0, needs(&[".cs", ".cs;", "x.cs?"], &[])),
+            (1, needs(&[".cs;q"], &[])),
+            (2, needs(&["0xa9fe", "0xa9ab"], &[])),
+            (3, needs(&["ab%cd"], b"%")),
+        ];
+        let screen = assemble(0, &members).expect("builds");
+        assert_eq!(
+            screen.strings.iter().map(|s| s.wakes.len()).sum::<usize>(),
+            3,
+            "`.cs`, `.cs;q`, `0xa9`"
+        );
+        assert_eq!(screen.wake(b"a.cs;b"), 0b0001);
+        assert_eq!(screen.wake(b".cs;q"), 0b0011);
+        assert_eq!(
+            screen.wake(b"0xa9zz"),
+            0b0100,
+            "the shared start wakes the leaf"
+        );
+        assert_eq!(screen.wake(b"zz%"), 0b1000);
+        assert_eq!(screen.wake(b"0xa.cx"), 0);
     }
 
     /// A whitespace step after a URL decoding also needs `+`, which the decoding makes a space.

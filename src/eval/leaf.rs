@@ -108,6 +108,7 @@ fn screened_out(acl: &CompiledAcl, req: &Request, s: &mut Scratch, id: LeafId) -
 
 /// Whether rule `id`'s screen condition (`Screens::of_rule`) proves its statement false, so that
 /// its walk can be skipped. Never while tracing: the trace lists each leaf the walk tests.
+#[inline(always)]
 pub(crate) fn rule_screened_out(
     acl: &CompiledAcl,
     req: &Request,
@@ -124,6 +125,7 @@ pub(crate) fn rule_screened_out(
 }
 
 /// The leaves screen `ix` woke for this request; the screen runs at the first question.
+#[inline(always)]
 fn woken(acl: &CompiledAcl, req: &Request, s: &mut Scratch, ix: usize) -> u64 {
     if !s.screen_done[ix] {
         s.screen_woken[ix] = run_screen(acl, req, s, ix);
@@ -133,6 +135,7 @@ fn woken(acl: &CompiledAcl, req: &Request, s: &mut Scratch, ix: usize) -> u64 {
 }
 
 /// The leaves (bits) screen `ix` wakes for this request.
+#[inline(never)]
 fn run_screen(acl: &CompiledAcl, req: &Request, s: &mut Scratch, ix: usize) -> u64 {
     let screen = &acl.screens.list[ix];
     let Scratch {

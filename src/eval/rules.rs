@@ -30,13 +30,18 @@ pub(super) fn run(acl: &CompiledAcl, req: &Request, s: &mut Scratch) {
 
 /// Evaluates one top-level rule; true when it ended evaluation.
 fn top_rule(acl: &CompiledAcl, req: &Request, s: &mut Scratch, id: RuleId) -> bool {
+    // Asked before the rule itself is read: most rules end here, and their (large) `Rule`s then
+    // stay out of the cache.
+    if rule_screened_out(acl, req, s, id) {
+        return false;
+    }
     let rule = &acl.rules[id as usize];
     trace(s, || {
         format!("rule \"{}\" (priority {})\n", rule.name, rule.priority)
     });
     match &rule.body {
         RuleBody::Statement(n) => {
-            let matched = !rule_screened_out(acl, req, s, id) && node(acl, req, s, n) == Some(true);
+            let matched = node(acl, req, s, n) == Some(true);
             flush_geo(s);
             matched && on_match(acl, req, s, id, Some(n))
         }
@@ -125,6 +130,9 @@ fn group_rules(
 ) -> Option<(RuleId, (u32, u32), Option<TokenFailure>)> {
     let mut result = None;
     for &inner in acl.groups[group].rules.iter() {
+        if rule_screened_out(acl, req, s, inner) {
+            continue;
+        }
         let rule = &acl.rules[inner as usize];
         trace(s, || {
             format!(
@@ -133,10 +141,7 @@ fn group_rules(
             )
         });
         let (matched, n) = match &rule.body {
-            RuleBody::Statement(n) => (
-                !rule_screened_out(acl, req, s, inner) && node(acl, req, s, n) == Some(true),
-                Some(n),
-            ),
+            RuleBody::Statement(n) => (node(acl, req, s, n) == Some(true), Some(n)),
             // Rate rules inside a group count and limit, but are not listed in rateBasedRuleList.
             RuleBody::RateBased(r) => (
                 super::rate::count(acl, req, s, inner, r, false) == Some(true),
