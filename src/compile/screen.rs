@@ -29,8 +29,9 @@
 //! [`Screens::condition`]) is skipped without its walk when the screen woke none of them.
 //!
 //! Leaves a screen cannot judge are left alone: size tests, chains with other
-//! transformations, pre-parsed query strings, JSON bodies, header order, fingerprints, and
-//! components whose absence has a fallback result.
+//! transformations, pre-parsed query strings, header order, fingerprints, URI fragments, and
+//! leaves whose component, when absent (or, for a JSON body, when it does not parse), makes them
+//! true. A JSON body's values are its unescaped keys and scalars, as the slots get them.
 
 use super::bank::{LiteralBank, RegexBank};
 use super::slot::{FieldSel, SlotDef};
@@ -42,7 +43,7 @@ use std::collections::{BTreeMap, HashMap};
 
 /// Raw bytes a screen reads at most; a longer component (a body) wakes every leaf unread, since
 /// its leaves would mostly be woken anyway and the pass would then cost more than it saves.
-pub const SCREEN_MAX_BYTES: usize = 4 * 1024;
+pub const SCREEN_MAX_BYTES: usize = 16 * 1024;
 /// Search-string hits a screen reports at most before it gives up and wakes every leaf.
 pub const SCREEN_MAX_HITS: usize = 64;
 /// Components up to this length are searched for all strings in one pass (`Screen::whole`).
@@ -76,6 +77,9 @@ pub struct Screens {
     /// Per rule: a screen and the leaves of which one must wake for the rule's statement to be
     /// true (see [`Screens::condition`]), or ([`NO_SCREEN`], 0).
     pub of_rule: Vec<(u32, u64)>,
+    /// Per slot without a parent: the screen that captures its component, or [`NO_SCREEN`]. The
+    /// slot's values are then its chain run on the capture.
+    pub of_root_slot: Vec<u32>,
 }
 
 impl Screens {
@@ -116,6 +120,13 @@ impl Screens {
         }
     }
 
+    /// The screen whose capture slot `slot` is computed from, if any.
+    #[inline]
+    pub fn of_root_slot(&self, slot: usize) -> Option<usize> {
+        let ix = *self.of_root_slot.get(slot)?;
+        (ix != NO_SCREEN).then_some(ix as usize)
+    }
+
     /// Leaf `id`'s screen and its bit there, if it has one.
     #[inline]
     pub fn of(&self, id: LeafId) -> Option<(u32, u64)> {
@@ -128,6 +139,7 @@ impl Screens {
     pub fn disable(&mut self) {
         self.of_leaf.iter_mut().for_each(|p| *p = NO_SCREEN);
         self.of_rule.iter_mut().for_each(|c| *c = (NO_SCREEN, 0));
+        self.of_root_slot.iter_mut().for_each(|c| *c = NO_SCREEN);
     }
 }
 
@@ -136,6 +148,9 @@ impl Screens {
 pub struct Screen {
     /// A slot of the extraction: what to extract (its chain is not used).
     pub slot: u32,
+    /// Whether the screen keeps the component's values for its slots (a JSON body's: parsing it
+    /// twice costs more than keeping them; other components are cheaper to extract again).
+    pub captures: bool,
     /// Every leaf's bit.
     all: u64,
     /// Single trigger bytes and the leaves each wakes.
@@ -344,24 +359,23 @@ fn substring_triggers(chain: &[Transform]) -> Option<(Vec<u8>, bool)> {
     Some((bytes, plus_is_space))
 }
 
-/// Whether the extraction yields the request's bytes as received (unlike a parsed JSON body or
-/// the header order webacl writes), so that the module doc's reasoning holds.
+/// Whether the screen can read the component's values as the slots get them: the extraction is
+/// the slots' own, values come out as the chain reads them (a JSON body's are its unescaped
+/// keys and scalars), and a present component has them. Not the header order webacl writes, nor
+/// the fields whose presence depends on the ACL's source (`UriFragment`, JA3, JA4).
 fn raw_extraction(field: &FieldSel) -> bool {
     match field {
         FieldSel::UriPath
         | FieldSel::QueryString
         | FieldSel::Method
         | FieldSel::Body
+        | FieldSel::JsonBody { .. }
         | FieldSel::SingleHeader(_)
         | FieldSel::SingleQueryArgument(_)
         | FieldSel::AllQueryArguments
         | FieldSel::Headers { .. }
         | FieldSel::Cookies { .. } => true,
-        FieldSel::JsonBody { .. }
-        | FieldSel::HeaderOrder
-        | FieldSel::Ja3
-        | FieldSel::Ja4
-        | FieldSel::UriFragment => false,
+        FieldSel::HeaderOrder | FieldSel::Ja3 | FieldSel::Ja4 | FieldSel::UriFragment => false,
     }
 }
 
@@ -375,8 +389,9 @@ fn needs(
     let Leaf::Field(f) = leaf else {
         return None;
     };
-    // A missing component must give `false`, as an unwoken leaf does.
-    if f.missing == Some(true) {
+    // A missing component, and a JSON body that does not parse, must give `false`, as an
+    // unwoken leaf does (`InvalidFallbackBehavior` MATCH gives `true` whatever the values).
+    if f.missing == Some(true) || f.json_invalid == Some(true) {
         return None;
     }
     let slot = f.slot as usize;
@@ -440,19 +455,33 @@ pub fn build(
         list: Vec::new(),
         of_leaf: vec![NO_SCREEN; leaves.len()],
         of_rule: Vec::new(),
+        of_root_slot: vec![NO_SCREEN; slots.len()],
     };
     for (slot, members) in groups {
         if members.len() < SCREEN_MIN_LEAVES {
             continue;
         }
-        let Some(screen) = assemble(slot, &members) else {
+        let Some(mut screen) = assemble(slot, &members) else {
             continue;
         };
+        screen.captures = matches!(slots[slot].field, FieldSel::JsonBody { .. });
         let index = screens.list.len() as u32;
         for (bit, (leaf, _)) in members.iter().enumerate() {
             screens.of_leaf[*leaf as usize] = index << 6 | bit as u32;
         }
         screens.list.push(screen);
+    }
+    for (ix, def) in slots.iter().enumerate() {
+        if def.parent.is_some() || !def.preparse.is_empty() {
+            continue;
+        }
+        let screen = screens
+            .list
+            .iter()
+            .position(|screen| screen.captures && slots[screen.slot as usize].field == def.field);
+        if let Some(screen) = screen {
+            screens.of_root_slot[ix] = screen as u32;
+        }
     }
     screens
 }
@@ -568,6 +597,7 @@ fn assemble(slot: usize, members: &[(LeafId, Needs)]) -> Option<Screen> {
     }
     Some(Screen {
         slot: slot as u32,
+        captures: false,
         all: u64::MAX >> (64 - members.len()),
         byte_class,
         byte_wakes,

@@ -152,8 +152,9 @@ pub struct SlotDef {
     /// prefix's length: this slot's values are the parent's values with the rest of the chain
     /// applied, so the component is extracted once and shared transformations run once.
     pub parent: Option<(super::SlotId, usize)>,
-    /// The bytes without which the rest of the chain (after the parent's prefix) leaves a value
-    /// unchanged, when it has such a short list (see [`ChainTriggers`]).
+    /// The bytes without which the rest of the chain (after the parent's prefix; for a slot
+    /// without a parent, all of it) leaves a value unchanged, when it has such a short list (see
+    /// [`ChainTriggers`]).
     pub rest_triggers: Option<ChainTriggers>,
 }
 

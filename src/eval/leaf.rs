@@ -134,24 +134,43 @@ fn woken(acl: &CompiledAcl, req: &Request, s: &mut Scratch, ix: usize) -> u64 {
     s.screen_woken[ix]
 }
 
-/// The leaves (bits) screen `ix` wakes for this request.
+/// The leaves (bits) screen `ix` wakes for this request. A screen that keeps a capture (a JSON
+/// body's, whose extraction is a parse) leaves the component's values in the arena, and its
+/// slots are then computed from them without extracting it again (see [`slot`]).
 #[inline(never)]
 fn run_screen(acl: &CompiledAcl, req: &Request, s: &mut Scratch, ix: usize) -> u64 {
     let screen = &acl.screens.list[ix];
     let Scratch {
         extract: xs,
         screen_buf: buf,
+        screen_capture,
+        arena,
+        ranges,
+        facts,
         ..
     } = s;
     buf.clear();
+    let (first, start) = (ranges.len(), arena.len());
     let mut too_long = false;
     let mut any_byte = false;
-    let x = extract(
-        &acl.slots[screen.slot as usize],
-        req,
-        acl.body_limit,
-        xs,
-        &mut |raw| {
+    let captures = screen.captures;
+    let slot = &acl.slots[screen.slot as usize];
+    let x = if captures {
+        extract(slot, req, acl.body_limit, xs, &mut |raw| {
+            any_byte |= !raw.is_empty();
+            if buf.len() + raw.len() >= SCREEN_MAX_BYTES {
+                too_long = true;
+                return;
+            }
+            buf.extend_from_slice(raw);
+            buf.push(SCREEN_SEPARATOR);
+            let a = arena.len() as u32;
+            arena.extend_from_slice(raw);
+            facts.push(ValueFacts::own(Triggers::UNKNOWN, ranges.len()));
+            ranges.push((a, arena.len() as u32));
+        })
+    } else {
+        extract(slot, req, acl.body_limit, xs, &mut |raw| {
             any_byte |= !raw.is_empty();
             if buf.len() + raw.len() >= SCREEN_MAX_BYTES {
                 too_long = true;
@@ -159,9 +178,27 @@ fn run_screen(acl: &CompiledAcl, req: &Request, s: &mut Scratch, ix: usize) -> u
                 buf.extend_from_slice(raw);
                 buf.push(SCREEN_SEPARATOR);
             }
-        },
-    );
-    if x.oversize || too_long {
+        })
+    };
+    if too_long {
+        arena.truncate(start);
+        ranges.truncate(first);
+        facts.truncate(first);
+        return u64::MAX;
+    }
+    if captures {
+        screen_capture[ix] = SlotState {
+            computed: true,
+            present: x.present,
+            oversize: x.oversize,
+            json_invalid: x.json_invalid,
+            literal_done: false,
+            regex_done: false,
+            first: first as u32,
+            end: ranges.len() as u32,
+        };
+    }
+    if x.oversize {
         return u64::MAX;
     }
     // Every string and byte a leaf needs lies within one value: empty values hold none.
@@ -376,7 +413,15 @@ pub(crate) fn slot(acl: &CompiledAcl, req: &Request, s: &mut Scratch, ix: usize)
     }
     let def = &acl.slots[ix];
     if let Some((parent, done)) = def.parent {
-        return derived_slot(acl, req, s, ix, parent as usize, done);
+        let from = slot(acl, req, s, parent as usize);
+        return derived_slot(acl, s, ix, from, done);
+    }
+    // A component a screen has read is not extracted again: the whole chain runs on its capture.
+    if let Some(screen) = acl.screens.of_root_slot(ix) {
+        let from = s.screen_capture[screen];
+        if from.computed {
+            return derived_slot(acl, s, ix, from, 0);
+        }
     }
     let first = s.ranges.len() as u32;
     let Scratch {
@@ -421,17 +466,16 @@ pub(crate) fn slot(acl: &CompiledAcl, req: &Request, s: &mut Scratch, ix: usize)
     st
 }
 
-/// A slot whose values are its parent's with the rest of its chain applied; a value the rest of
-/// the chain leaves unchanged is the parent's own range of the arena, not a copy.
+/// A slot whose values are `from`'s (its parent slot's, or a screen's capture of the component)
+/// with the rest of its chain after `done` steps applied; a value the rest of the chain leaves
+/// unchanged is `from`'s own range of the arena, not a copy.
 fn derived_slot(
     acl: &CompiledAcl,
-    req: &Request,
     s: &mut Scratch,
     ix: usize,
-    parent: usize,
+    from: SlotState,
     done: usize,
 ) -> SlotState {
-    let from = slot(acl, req, s, parent);
     let rest = acl.slots[ix].chain.get(done..).unwrap_or_default();
     let first = s.ranges.len() as u32;
     let Scratch {

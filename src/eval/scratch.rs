@@ -74,6 +74,8 @@ pub struct Scratch {
     pub(crate) screen_woken: Vec<u64>,
     /// A screen's component, lower-cased values end to end.
     pub(crate) screen_buf: Vec<u8>,
+    /// Per screen: its component's values as extracted (`computed` once it read them all).
+    pub(crate) screen_capture: Vec<SlotState>,
     pub(crate) extract: crate::inspect::extract::ExtractScratch,
     pub(crate) tbuf: Vec<u8>,
     pub(crate) tbuf2: Vec<u8>,
@@ -128,6 +130,9 @@ impl Scratch {
         self.screen_done.clear();
         self.screen_done.resize(acl.screens.list.len(), false);
         self.screen_woken.resize(acl.screens.list.len(), 0);
+        self.screen_capture.clear();
+        self.screen_capture
+            .resize(acl.screens.list.len(), SlotState::default());
         self.bits.reset(self.bank_bits);
         self.ranges.clear();
         self.facts.clear();

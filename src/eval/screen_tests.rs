@@ -23,6 +23,10 @@ const FIELDS: &[&str] = &[
     r#"{"Cookies": {"MatchPattern": {"All": {}}, "MatchScope": "KEY", "OversizeHandling": "CONTINUE"}}"#,
     r#"{"Cookies": {"MatchPattern": {"All": {}}, "MatchScope": "VALUE", "OversizeHandling": "NO_MATCH"}}"#,
     r#"{"Body": {"OversizeHandling": "MATCH"}}"#,
+    r#"{"JsonBody": {"MatchPattern": {"All": {}}, "MatchScope": "VALUE", "InvalidFallbackBehavior": "EVALUATE_AS_STRING", "OversizeHandling": "CONTINUE"}}"#,
+    r#"{"JsonBody": {"MatchPattern": {"IncludedPaths": ["/k", "/a"]}, "MatchScope": "ALL", "InvalidFallbackBehavior": "NO_MATCH", "OversizeHandling": "MATCH"}}"#,
+    // Not screenable: a body that does not parse matches whatever its values.
+    r#"{"JsonBody": {"MatchPattern": {"All": {}}, "MatchScope": "KEY", "InvalidFallbackBehavior": "MATCH", "OversizeHandling": "NO_MATCH"}}"#,
 ];
 
 /// Chains a screen can judge, and one it cannot (`BASE64_DECODE`) as a control.
@@ -225,6 +229,27 @@ fn request(rng: &mut XorShift) -> String {
     // Now and then a component past the screen's reach: a body longer than it reads (and than
     // the inspection window), more headers than AWS inspects.
     let mut body = value(rng, &[]);
+    if rng.below(2) == 0 {
+        // A JSON body: fragments as keys and values, now and then escaped (`\u003c` for `<`) or
+        // cut short (invalid).
+        body = serde_json::json!({
+            "k": value(rng, &[]),
+            "a": [value(rng, &[]), 1, true],
+            "n": {"m": value(rng, &[])},
+            value(rng, &[]): null,
+        })
+        .to_string();
+        if rng.below(4) == 0 {
+            body = body.replace('<', "\\u003c").replace('a', "\\u0061");
+        }
+        if rng.below(6) == 0 {
+            let mut cut = body.len() / 2;
+            while !body.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            body.truncate(cut);
+        }
+    }
     if rng.below(20) == 0 {
         body = format!(
             "{}{body}",
@@ -290,8 +315,13 @@ fn screens_change_no_verdict_on_any_field_chain_or_test() {
                 .iter()
                 .filter(|&&s| s != NO_SCREEN)
                 .count();
-            // Every chain but BASE64_DECODE, and every test, is screenable.
-            let screenable = chains.iter().filter(|c| c[0] != "BASE64_DECODE").count();
+            // Every chain but BASE64_DECODE, and every test, is screenable (on a JSON body whose
+            // parse failure is no fallback match).
+            let screenable = if field.contains(r#""InvalidFallbackBehavior": "MATCH""#) {
+                0
+            } else {
+                chains.iter().filter(|c| c[0] != "BASE64_DECODE").count()
+            };
             assert_eq!(
                 screened_leaves,
                 screenable * TESTS.len(),

@@ -862,8 +862,9 @@ impl<'a> Lowerer<'a> {
                 );
                 self.slot_ix.get(&key).map(|&p| (p, len))
             });
-            let rest_triggers =
-                parent.and_then(|(_, len)| ChainTriggers::of(def.chain.get(len..)?));
+            // A root slot's "rest" is its whole chain, run on a screen's capture of the component.
+            let done = parent.map_or(0, |(_, len)| len);
+            let rest_triggers = def.chain.get(done..).and_then(ChainTriggers::of);
             self.slots[ix].parent = parent;
             self.slots[ix].rest_triggers = rest_triggers;
         }
