@@ -41,8 +41,9 @@ use crate::transform::Transform;
 use aho_corasick::{packed, AhoCorasick};
 use std::collections::{BTreeMap, HashMap};
 
-/// Raw bytes a screen reads at most; a longer component (a body) wakes every leaf unread, since
-/// its leaves would mostly be woken anyway and the pass would then cost more than it saves.
+/// Raw bytes a screen reads at most (an 8 KB body fits, as the body regexes it spares cost more
+/// than the pass); a longer component wakes every leaf unread, since its leaves would mostly be
+/// woken anyway and the pass would then cost more than it saves.
 pub const SCREEN_MAX_BYTES: usize = 16 * 1024;
 /// Search-string hits a screen reports at most before it gives up and wakes every leaf.
 pub const SCREEN_MAX_HITS: usize = 64;
