@@ -470,7 +470,8 @@ pub(crate) fn slot(acl: &CompiledAcl, req: &Request, s: &mut Scratch, ix: usize)
 
 /// A slot whose values are `from`'s (its parent slot's, or a screen's capture of the component)
 /// with the rest of its chain after `done` steps applied; a value the rest of the chain leaves
-/// unchanged is `from`'s own range of the arena, not a copy.
+/// unchanged is `from`'s own range of the arena, not a copy. When it leaves every value
+/// unchanged, the slot is `from`'s very ranges (and facts): nothing is pushed.
 fn derived_slot(
     acl: &CompiledAcl,
     s: &mut Scratch,
@@ -479,7 +480,16 @@ fn derived_slot(
     done: usize,
 ) -> SlotState {
     let rest = acl.slots[ix].chain.get(done..).unwrap_or_default();
-    let first = s.ranges.len() as u32;
+    let shared = SlotState {
+        computed: true,
+        literal_done: false,
+        regex_done: false,
+        ..from
+    };
+    if rest.is_empty() {
+        s.slots[ix] = shared;
+        return shared;
+    }
     let Scratch {
         ranges,
         facts,
@@ -494,44 +504,61 @@ fn derived_slot(
         .rest_triggers
         .filter(|_| from.end - from.first >= BLOCK_SEARCH_MIN_VALUES);
     let mut search = chain_triggers.map(|t| BlockSearch::new(move |bytes: &[u8]| t.find(bytes)));
-    for i in from.first..from.end {
-        let parents = ranges.get(..from.end as usize).unwrap_or_default();
-        let passes = search
-            .as_mut()
-            .is_some_and(|search| !search.holds(arena, parents, i as usize));
-        let (Some(&(a, b)), Some(known)) = (ranges.get(i as usize), facts.get_mut(i as usize))
-        else {
+    // Until a value changes the slot shares `from`'s ranges; from the first change on it has its
+    // own, values that pass sharing their parents' bytes.
+    let mut own_first = None;
+    let (mut i, end) = (from.first as usize, from.end as usize);
+    while i < end {
+        // The run of values from `i` on that hold none of the chain's trigger bytes.
+        let mut pass_end = i;
+        if let (Some(t), Some(search)) = (&chain_triggers, &mut search) {
+            let parents = ranges.get(..end).unwrap_or_default();
+            while pass_end < end && !search.holds(arena, parents, pass_end) {
+                pass_end += 1;
+            }
+            for known in facts.get_mut(i..pass_end).unwrap_or_default() {
+                known.triggers.lacks(t);
+            }
+        }
+        if pass_end > i {
+            if own_first.is_some() {
+                ranges.extend_from_within(i..pass_end);
+                facts.extend_from_within(i..pass_end);
+            }
+            i = pass_end;
+            continue;
+        }
+        let (Some(&(a, b)), Some(known)) = (ranges.get(i), facts.get_mut(i)) else {
             break;
         };
-        let changed = match &chain_triggers {
-            Some(t) if passes => {
-                known.triggers.lacks(t);
-                false
-            }
-            _ => {
-                let parent_value = arena.get(a as usize..b as usize).unwrap_or_default();
-                apply_chain_if_changed(rest, parent_value, &mut known.triggers, tbuf, tbuf2)
-            }
-        };
+        let parent_value = arena.get(a as usize..b as usize).unwrap_or_default();
+        let changed = apply_chain_if_changed(rest, parent_value, &mut known.triggers, tbuf, tbuf2);
         let parent = *known;
-        if changed {
-            let start = arena.len() as u32;
-            arena.extend_from_slice(tbuf);
-            facts.push(ValueFacts::own(Triggers::UNKNOWN, ranges.len()));
-            ranges.push((start, arena.len() as u32));
-        } else {
-            // The value passes the rest of the chain unchanged: share the parent's bytes.
-            ranges.push((a, b));
-            facts.push(parent);
+        if own_first.is_none() && changed {
+            own_first = Some(ranges.len() as u32);
+            ranges.extend_from_within(from.first as usize..i);
+            facts.extend_from_within(from.first as usize..i);
         }
+        if own_first.is_some() {
+            if changed {
+                let start = arena.len() as u32;
+                arena.extend_from_slice(tbuf);
+                facts.push(ValueFacts::own(Triggers::UNKNOWN, ranges.len()));
+                ranges.push((start, arena.len() as u32));
+            } else {
+                ranges.push((a, b));
+                facts.push(parent);
+            }
+        }
+        i += 1;
     }
-    let st = SlotState {
-        computed: true,
-        literal_done: false,
-        regex_done: false,
-        first,
-        end: s.ranges.len() as u32,
-        ..from
+    let st = match own_first {
+        Some(first) => SlotState {
+            first,
+            end: s.ranges.len() as u32,
+            ..shared
+        },
+        None => shared,
     };
     s.slots[ix] = st;
     st
@@ -916,6 +943,113 @@ mod tests {
             }
         }
         assert!(checked[0] > 10_000 && checked[1] > 10_000, "{checked:?}");
+    }
+
+    /// Every slot holds each raw value put through its whole chain, whether it was extracted,
+    /// derived from a parent slot (shared ranges, copied runs, transformed values) or computed
+    /// from a screen's capture: slots of two components with chains that are prefixes of each
+    /// other, over values with and without the chains' trigger bytes.
+    #[test]
+    fn every_slot_holds_its_values_through_its_whole_chain() {
+        use crate::check::input::OwnedRequest;
+        const CHAINS: &[&[&str]] = &[
+            &["NONE"],
+            &["URL_DECODE"],
+            &["URL_DECODE", "LOWERCASE"],
+            &["URL_DECODE", "HTML_ENTITY_DECODE"],
+            &["HTML_ENTITY_DECODE"],
+            &["LOWERCASE", "COMPRESS_WHITE_SPACE"],
+        ];
+        const FIELDS: &[&str] = &[
+            r#"{"JsonBody": {"MatchPattern": {"All": {}}, "MatchScope": "ALL",
+                "InvalidFallbackBehavior": "EVALUATE_AS_STRING"}}"#,
+            r#"{"AllQueryArguments": {}}"#,
+        ];
+        const PIECES: &[&str] = &[
+            "a", "B", "%41", "+", " ", "&amp;", "&#x3c;", "x  y", "%", "",
+        ];
+        let mut rules = Vec::new();
+        for field in FIELDS {
+            for chain in CHAINS {
+                // "zz" and "qq", base64-encoded as `get-web-acl` prints them.
+                for needle in ["enp6", "cXE="] {
+                    let chain: Vec<String> = chain
+                        .iter()
+                        .enumerate()
+                        .map(|(i, t)| format!(r#"{{"Priority": {i}, "Type": "{t}"}}"#))
+                        .collect();
+                    rules.push(format!(
+                        r#"{{"Name": "r{n}", "Priority": {n}, "Action": {{"Count": {{}}}},
+                        "Statement": {{"ByteMatchStatement": {{"SearchString": "{needle}",
+                        "PositionalConstraint": "CONTAINS", "FieldToMatch": {field},
+                        "TextTransformations": [{chain}]}}}},
+                        "VisibilityConfig": {{"SampledRequestsEnabled": false,
+                        "CloudWatchMetricsEnabled": false, "MetricName": "m"}}}}"#,
+                        n = rules.len(),
+                        chain = chain.join(","),
+                    ));
+                }
+            }
+        }
+        let text = format!(
+            r#"{{"Name": "t", "DefaultAction": {{"Allow": {{}}}}, "Rules": [{}],
+            "VisibilityConfig": {{"SampledRequestsEnabled": false,
+            "CloudWatchMetricsEnabled": false, "MetricName": "t"}}}}"#,
+            rules.join(",")
+        );
+        let mut d = crate::validate::Diagnostics::new("t");
+        let doc = crate::load::web_acl_str(&text, "t", &mut d).expect("the ACL loads");
+        let acl = crate::compile::build(&doc, &Default::default(), &Default::default())
+            .expect("the ACL compiles");
+        assert!(
+            acl.slots.iter().any(|d| d.parent.is_some()),
+            "some slots derive from a parent"
+        );
+        assert!(
+            acl.screens.of_root_slot.iter().any(|&s| s != NO_SCREEN),
+            "some slots are computed from a capture"
+        );
+        let mut rng = crate::test_rng::XorShift(0x51_07_5e);
+        let mut value = || -> String {
+            (0..rng.below(4))
+                .map(|_| PIECES[rng.below(PIECES.len())])
+                .collect()
+        };
+        let (mut s, mut xs) = (Scratch::new(), Default::default());
+        let (mut out, mut tmp) = (Vec::new(), Vec::new());
+        let mut changed_and_not = [0usize; 2];
+        for _ in 0..500 {
+            let values: Vec<String> = (0..value().len() * 3).map(|_| value()).collect();
+            let body = serde_json::Value::Array(values.iter().map(|v| v.clone().into()).collect());
+            let args: Vec<String> = values.iter().map(|v| format!("k={v}")).collect();
+            let line = serde_json::json!({
+                "uri": "/", "args": args.join("&"), "headers": [],
+                "httpMethod": "POST", "body": body.to_string(),
+            })
+            .to_string();
+            let owned = OwnedRequest::parse(&line, 0).expect("the request parses");
+            let headers = owned.header_pairs();
+            let req = owned.view(&headers);
+            // The evaluation runs the screens (captures) and computes what the rules ask for.
+            crate::eval::evaluate(&acl, &req, &mut s);
+            for (ix, def) in acl.slots.iter().enumerate() {
+                slot(&acl, &req, &mut s, ix);
+                let mut expected: Vec<Vec<u8>> = Vec::new();
+                extract(def, &req, acl.body_limit, &mut xs, &mut |raw| {
+                    let mut triggers = Triggers::UNKNOWN;
+                    let changed =
+                        apply_chain_if_changed(&def.chain, raw, &mut triggers, &mut out, &mut tmp);
+                    changed_and_not[usize::from(changed)] += 1;
+                    expected.push(if changed { out.clone() } else { raw.to_vec() });
+                });
+                let got: Vec<Vec<u8>> = s.values(ix).map(<[u8]>::to_vec).collect();
+                assert_eq!(got, expected, "slot {} of {line}", def.describe());
+            }
+        }
+        assert!(
+            changed_and_not.iter().all(|&n| n > 5_000),
+            "{changed_and_not:?}"
+        );
     }
 
     #[test]
