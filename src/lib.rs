@@ -49,3 +49,4 @@ pub mod validate;
 
 #[cfg(test)]
 mod test_rng;
+mod word;

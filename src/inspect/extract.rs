@@ -30,9 +30,17 @@ pub struct Extracted {
 pub struct ExtractScratch {
     buf: Vec<u8>,
     buf2: Vec<u8>,
-    /// JsonBody with EVALUATE_AS_STRING: where each held value ends in `buf`.
-    held_ends: Vec<usize>,
+    /// JsonBody with EVALUATE_AS_STRING: the values held until the body proves valid.
+    held: Vec<Held>,
     json: json::JsonScratch,
+}
+
+/// A JSON value held until the body has parsed: most are spans of the body (strings without
+/// escapes, numbers, literals) and are not copied; the others are in `ExtractScratch::buf`.
+#[derive(Clone, Copy)]
+enum Held {
+    Body(usize, usize),
+    Buf(usize, usize),
 }
 
 /// Emits every raw value of `slot`'s component.
@@ -46,7 +54,7 @@ pub fn extract(
     let ExtractScratch {
         buf,
         buf2,
-        held_ends,
+        held,
         json: json_scratch,
     } = scratch;
     let mut x = Extracted {
@@ -100,18 +108,29 @@ pub fn extract(
                 // One walk: the values are held until the body has proved valid JSON, since an
                 // invalid body is inspected as one string instead.
                 buf.clear();
-                held_ends.clear();
+                held.clear();
+                let base = window.as_ptr() as usize;
                 let valid =
                     json::extract_with(window, paths, scope.json(), json_scratch, &mut |v| {
-                        buf.extend_from_slice(v);
-                        held_ends.push(buf.len());
+                        // A value inside the window's bytes is a span of it (distinct buffers
+                        // never overlap, so an unescaped copy elsewhere is never taken for one).
+                        let at = (v.as_ptr() as usize).wrapping_sub(base);
+                        if at <= window.len() && v.len() <= window.len() - at {
+                            held.push(Held::Body(at, at + v.len()));
+                        } else {
+                            let start = buf.len();
+                            buf.extend_from_slice(v);
+                            held.push(Held::Buf(start, buf.len()));
+                        }
                     });
                 x.json_invalid = !valid;
                 if valid {
-                    let mut start = 0;
-                    for &end in held_ends.iter() {
-                        emit(buf.get(start..end).unwrap_or_default());
-                        start = end;
+                    for &h in held.iter() {
+                        let v = match h {
+                            Held::Body(a, b) => window.get(a..b),
+                            Held::Buf(a, b) => buf.get(a..b),
+                        };
+                        emit(v.unwrap_or_default());
                     }
                 } else {
                     emit(window);
@@ -214,4 +233,57 @@ fn preparsed<'b>(
         std::mem::swap(buf, buf2);
     }
     buf
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::input::OwnedRequest;
+    use crate::compile::slot::Scope;
+
+    /// With `EVALUATE_AS_STRING`, the values held while the body is parsed (spans of the body,
+    /// or unescaped copies) come out as the walk emits them, in order; an invalid body comes out
+    /// whole.
+    #[test]
+    fn held_json_values_are_the_walks_values() {
+        let slot = SlotDef {
+            field: FieldSel::JsonBody {
+                paths: None,
+                scope: Scope::All,
+                as_string_on_invalid: true,
+            },
+            preparse: Box::new([]),
+            chain: Box::new([]),
+            json_paths: None,
+            parent: None,
+            rest_triggers: None,
+        };
+        let bodies = [
+            r#"{"a": "plain", "b\u0062": "esc\u0061ped", "c": [1, -2.5e3, true, null, ""]}"#,
+            r#"["x", "\"", "y\\z", {"k": "v"}, "\u00e9t\u00e9", "\ud83d\ude00"]"#,
+            r#"{"a": "b", "a": "dup"}"#,
+            r#"{"cut": "sho"#,
+            r#"[]"#,
+        ];
+        let mut xs = ExtractScratch::default();
+        for body in bodies {
+            let line = serde_json::json!({"httpMethod": "POST", "body": body}).to_string();
+            let owned = OwnedRequest::parse(&line, 0).expect("the request parses");
+            let headers = owned.header_pairs();
+            let req = owned.view(&headers);
+            let mut got: Vec<Vec<u8>> = Vec::new();
+            let x = extract(&slot, &req, 8192, &mut xs, &mut |v| got.push(v.to_vec()));
+            let mut walked: Vec<Vec<u8>> = Vec::new();
+            let valid = json::extract(body.as_bytes(), None, json::JsonScope::All, &mut |v| {
+                walked.push(v.to_vec())
+            });
+            assert_eq!(x.json_invalid, !valid, "{body}");
+            let expected = if valid {
+                walked
+            } else {
+                vec![body.as_bytes().to_vec()]
+            };
+            assert_eq!(got, expected, "{body}");
+        }
+    }
 }
