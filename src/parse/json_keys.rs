@@ -57,6 +57,11 @@ impl Key {
             .unwrap_or_default()
     }
 
+    /// Whether this key has exactly `head`, `len` and `tail` (another key's).
+    fn is(&self, arena: &[u8], head: u64, len: usize, tail: &[u8]) -> bool {
+        self.head == head && self.len == len && self.tail(arena) == tail
+    }
+
     fn hash(&self, hasher: &RandomState, tail: &[u8]) -> u64 {
         hasher.hash_one((self.head, self.len, tail))
     }
@@ -139,7 +144,7 @@ impl SeenKeys {
         open.filter |= bit;
         if known {
             let arena = &self.arena;
-            let same = |k: &Key| k.head == head && k.len == key.len() && k.tail(arena) == tail;
+            let same = |k: &Key| k.is(arena, head, key.len(), tail);
             if self.keys.get(first..).unwrap_or_default().iter().any(same) {
                 return false;
             }
@@ -172,7 +177,7 @@ impl SeenKeys {
             Entry::Occupied(slot) => {
                 // Same hash: a duplicate or (rarely) a collision. Compare this object's keys
                 // from the first one with that hash on.
-                let same = |k: &Key| k.head == head && k.len == key.len() && k.tail(arena) == tail;
+                let same = |k: &Key| k.is(arena, head, key.len(), tail);
                 if self
                     .keys
                     .get(*slot.get()..)
