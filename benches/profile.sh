@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Where evaluation time goes: callgrind instruction counts for one corpus against the reference
-# ACL, counted inside `webacl::eval::evaluate` only (compiling the ACL is not counted), printed
+# ACL, counted inside the latency bench's `profiled` loop only, after two untimed passes over the
+# corpus (compiling the ACL and the warm-up, whose caches and tables grow, are not counted), printed
 # per request as the top functions by exclusive and by inclusive count.
 #
 #   benches/profile.sh                          # benign-get.jsonl, 5,000 evaluations
@@ -19,7 +20,7 @@ TOP=${TOP:-25}
 BIN=$(bench_binary latency)
 OUT=$(mktemp)
 trap 'rm -f "$OUT"' EXIT
-valgrind --tool=callgrind --callgrind-out-file="$OUT" --toggle-collect='webacl::eval::evaluate*' \
+valgrind --tool=callgrind --callgrind-out-file="$OUT" --toggle-collect='latency::profiled' \
   "$BIN" --profile "$CORPUS" --iterations "$ITERATIONS" ${ONLY_RULE:+--only-rule "$ONLY_RULE"} 2>/dev/null
 python3 - "$OUT" "$ITERATIONS" "$TOP" <<'PY'
 import collections, re, subprocess, sys

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What each of the reference ACL's top-level rules costs: instructions per evaluation (callgrind,
-# counted inside `webacl::eval::evaluate` only) of the whole ACL, then of the ACL without each rule
+# counted inside the latency bench's warm `profiled` loop only) of the whole ACL, then of the ACL without each rule
 # in turn; the difference is what that rule adds on top of the others. A rule that shares its
 # slots (a component after the same transformations) with other rules costs less here than on its
 # own: the shared extraction is paid by whichever comes first either way.
@@ -29,7 +29,7 @@ mapfile -t RULES < <("$BIN" --list-rules)
 instructions() {
   local corpus=$1 rule=${2:-} n=400
   case "$corpus" in *64k*) n=40 ;; *8k*) n=150 ;; esac
-  valgrind --tool=callgrind --callgrind-out-file="$OUT" --toggle-collect='webacl::eval::evaluate*' \
+  valgrind --tool=callgrind --callgrind-out-file="$OUT" --toggle-collect='latency::profiled' \
     "$BIN" --profile "$corpus" --iterations "$n" ${rule:+--drop-rule "$rule"} > /dev/null 2>&1
   callgrind_annotate "$OUT" 2>/dev/null \
     | awk -v n="$n" '/PROGRAM TOTALS/ { gsub(",", "", $1); printf "%d\n", $1 / n }'
