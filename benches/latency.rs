@@ -38,19 +38,24 @@ const PROFILE_ITERATIONS: usize = 20_000;
 /// Passes over the corpus before `--profile` counts anything.
 const PROFILE_WARMUP_PASSES: usize = 2;
 
+/// Evaluates `n` requests of the corpus in turn, untimed.
 #[inline(never)]
-fn profile_warmup(acl: &CompiledAcl, reqs: &[webacl::inspect::Request], scratch: &mut Scratch) {
-    for req in reqs.iter().cycle().take(reqs.len() * PROFILE_WARMUP_PASSES) {
-        black_box(evaluate(acl, black_box(req), scratch).action());
-    }
-}
-
-/// The `--profile` loop; `benches/profile.sh` counts instructions inside this function only.
-#[inline(never)]
-fn profiled(acl: &CompiledAcl, reqs: &[webacl::inspect::Request], scratch: &mut Scratch, n: usize) {
+fn evaluate_loop(
+    acl: &CompiledAcl,
+    reqs: &[webacl::inspect::Request],
+    scratch: &mut Scratch,
+    n: usize,
+) {
     for k in 0..n {
         black_box(evaluate(acl, black_box(&reqs[k % reqs.len()]), scratch).action());
     }
+}
+
+/// The `--profile` loop proper; `benches/profile.sh` counts instructions inside this function only
+/// (the warm-up calls `evaluate_loop` directly).
+#[inline(never)]
+fn profiled(acl: &CompiledAcl, reqs: &[webacl::inspect::Request], scratch: &mut Scratch, n: usize) {
+    evaluate_loop(acl, reqs, scratch, n);
 }
 
 struct Args {
@@ -146,7 +151,12 @@ fn main() {
         let reqs = corpus.requests();
         // Untimed passes first, so that what the profiler counts (inside `profiled`) is the warm
         // cost: scratch buffers, regex caches and rate tables have grown by then.
-        profile_warmup(&acl, &reqs, &mut scratch);
+        evaluate_loop(
+            &acl,
+            &reqs,
+            &mut scratch,
+            reqs.len() * PROFILE_WARMUP_PASSES,
+        );
         profiled(&acl, &reqs, &mut scratch, args.iterations);
         println!(
             "evaluated {} requests of {file} against the {} ACL",

@@ -504,53 +504,46 @@ fn derived_slot(
         .rest_triggers
         .filter(|_| from.end - from.first >= BLOCK_SEARCH_MIN_VALUES);
     let mut search = chain_triggers.map(|t| BlockSearch::new(move |bytes: &[u8]| t.find(bytes)));
-    // Until a value changes the slot shares `from`'s ranges; from the first change on it has its
-    // own, values that pass sharing their parents' bytes.
+    // Until a value changes the slot shares `from`'s ranges. From the first change on it has its
+    // own: each changed value is pushed after the unchanged ones before it (`pending..i`), which
+    // share their parents' bytes and facts.
     let mut own_first = None;
-    let (mut i, end) = (from.first as usize, from.end as usize);
+    let (mut i, mut pending, end) = (from.first as usize, from.first as usize, from.end as usize);
     while i < end {
-        // The run of values from `i` on that hold none of the chain's trigger bytes.
-        let mut pass_end = i;
+        // Values from `i` on that hold none of the chain's trigger bytes pass unchanged.
         if let (Some(t), Some(search)) = (&chain_triggers, &mut search) {
             let parents = ranges.get(..end).unwrap_or_default();
+            let mut pass_end = i;
             while pass_end < end && !search.holds(arena, parents, pass_end) {
                 pass_end += 1;
             }
             for known in facts.get_mut(i..pass_end).unwrap_or_default() {
                 known.triggers.lacks(t);
             }
-        }
-        if pass_end > i {
-            if own_first.is_some() {
-                ranges.extend_from_within(i..pass_end);
-                facts.extend_from_within(i..pass_end);
+            if pass_end > i {
+                i = pass_end;
+                continue;
             }
-            i = pass_end;
-            continue;
         }
         let (Some(&(a, b)), Some(known)) = (ranges.get(i), facts.get_mut(i)) else {
             break;
         };
         let parent_value = arena.get(a as usize..b as usize).unwrap_or_default();
-        let changed = apply_chain_if_changed(rest, parent_value, &mut known.triggers, tbuf, tbuf2);
-        let parent = *known;
-        if own_first.is_none() && changed {
-            own_first = Some(ranges.len() as u32);
-            ranges.extend_from_within(from.first as usize..i);
-            facts.extend_from_within(from.first as usize..i);
-        }
-        if own_first.is_some() {
-            if changed {
-                let start = arena.len() as u32;
-                arena.extend_from_slice(tbuf);
-                facts.push(ValueFacts::own(Triggers::UNKNOWN, ranges.len()));
-                ranges.push((start, arena.len() as u32));
-            } else {
-                ranges.push((a, b));
-                facts.push(parent);
-            }
+        if apply_chain_if_changed(rest, parent_value, &mut known.triggers, tbuf, tbuf2) {
+            own_first.get_or_insert(ranges.len() as u32);
+            ranges.extend_from_within(pending..i);
+            facts.extend_from_within(pending..i);
+            let start = arena.len() as u32;
+            arena.extend_from_slice(tbuf);
+            facts.push(ValueFacts::own(Triggers::UNKNOWN, ranges.len()));
+            ranges.push((start, arena.len() as u32));
+            pending = i + 1;
         }
         i += 1;
+    }
+    if own_first.is_some() {
+        ranges.extend_from_within(pending..end);
+        facts.extend_from_within(pending..end);
     }
     let st = match own_first {
         Some(first) => SlotState {
