@@ -19,7 +19,12 @@ Usage: benches/load/instructions.sh [--help]
 Environment:
   SETUPS="nginx pingora empty acl modsec"
   DURATION=10s      instrumented wrk run per setup
+  CACHE_SIM=1       also simulate this machine's L1 caches (valgrind --cache-sim=yes) and report
+                    instruction- and data-cache misses per request: inside a proxy, where the
+                    proxy's own work evicts the evaluation's code and tables between requests,
+                    misses cost about as much as instructions. Slower (about 2x).
   WEBACL_BIN=PATH   [$CARGO_TARGET_DIR/release/webacl, built when missing]
+  KEEP=DIR          keep each setup's callgrind output there (for callgrind_annotate)
   LOAD_ACL, LOAD_RESOURCES, BASE_PORT as in benches/load/run.sh
 EOF
 }
@@ -100,14 +105,14 @@ fi
 
 # shellcheck source=benches/load/browser-headers.sh
 . benches/load/browser-headers.sh
-declare -A IR SAMPLING
+declare -A IR SAMPLING MISSES
 ORDER=()
 WARNINGS=()
 run_one() { # key label command...
   local key=$1 label=$2 out="$WORK/$1.cg"
   shift 2
   say "$label: starting under callgrind..."
-  valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out" "$@" > "$WORK/$key.log" 2>&1 &
+  valgrind --tool=callgrind --instr-atstart=no ${CACHE_SIM:+--cache-sim=yes} --callgrind-out-file="$out" "$@" > "$WORK/$key.log" 2>&1 &
   VG_PID=$!
   for _ in $(seq 600); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break; sleep 0.2; done
   local code
@@ -122,9 +127,19 @@ run_one() { # key label command...
   kill -INT "$VG_PID" 2>/dev/null || true
   wait "$VG_PID" 2>/dev/null || true
   VG_PID=
+  [ -z "${KEEP:-}" ] || { mkdir -p "$KEEP"; cp "$out"* "$KEEP/"; }
   local total
   total=$(cat "$out"* 2>/dev/null | awk '/^summary:/ {s += $2} /^totals:/ {t += $2} END {print (t > 0 ? t : s)}')
   IR[$key]=$(awk -v t="$total" -v r="$reqs" 'BEGIN { printf "%.0f", (r > 0 ? t / r : 0) }')
+  if [ -n "${CACHE_SIM:-}" ]; then
+    # Columns follow the file's `events:` line (Ir Dr Dw I1mr D1mr D1mw ... with --cache-sim).
+    MISSES[$key]=$(cat "$out"* 2>/dev/null | awk -v r="$reqs" '
+      /^events:/ { for (k = 2; k <= NF; k++) col[$k] = k }
+      /^summary:/ { si += $col["I1mr"]; sd += $col["D1mr"] + $col["D1mw"] }
+      /^totals:/ { ti += $col["I1mr"]; td += $col["D1mr"] + $col["D1mw"]; t = 1 }
+      END { i = t ? ti : si; d = t ? td : sd
+            if (r > 0) printf "%.0f / %.0f", i / r, d / r; else printf "-" }')
+  fi
   # Sampled requests are thinned by time (one per metric per 10 ms): under callgrind the proxy is
   # ~100x slower, so most requests build a sample, unlike at load. Report that share apart.
   local sampling
@@ -158,12 +173,17 @@ fi
 
 echo
 echo "user-space instructions per request (callgrind, benign browser-like GET, wrk -c1 -d$DURATION)"
-printf '| %-30s | %14s | %9s | %21s |\n' setup "instr/request" "vs nginx" "of which sampling (*)"
-printf '|%s|%s|%s|%s|\n' "--------------------------------" "---------------:" "----------:" "----------------------:"
+printf '| %-30s | %14s | %9s | %21s |' setup "instr/request" "vs nginx" "of which sampling (*)"
+[ -z "${CACHE_SIM:-}" ] || printf ' %17s |' "I1 / D1 misses"
+printf '\n|%s|%s|%s|%s|' "--------------------------------" "---------------:" "----------:" "----------------------:"
+[ -z "${CACHE_SIM:-}" ] || printf '%s|' "------------------:"
+echo
 for key in "${ORDER[@]}"; do
-  printf '| %-30s | %14s | %9s | %21s |\n' "${LABELS[$key]}" "${IR[$key]}" \
+  printf '| %-30s | %14s | %9s | %21s |' "${LABELS[$key]}" "${IR[$key]}" \
     "$(awk -v a="${IR[$key]}" -v b="${IR[nginx]:-0}" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else printf "-" }')" \
     "${SAMPLING[$key]:-0}"
+  [ -z "${CACHE_SIM:-}" ] || printf ' %17s |' "${MISSES[$key]}"
+  echo
 done
 echo "(*) building sampled requests (GET /sampled-requests); thinned to one per metric per 10 ms, so"
 echo "    under callgrind most requests pay it, at load about one in several hundred does."

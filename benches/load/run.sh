@@ -314,6 +314,26 @@ echo "than req/s does."
 
 # The issue's targets, for each webacl build measured.
 echo
+# paired NAME TRAFFIC ACL_KEY EMPTY_KEY: the acl / empty CPU ratio of each round (the two ran in
+# the same round, minutes apart at most, so drift between rounds cancels), its mean and a 95%
+# confidence interval (Student's t over the rounds), and whether the 0.9 target is met, missed
+# or not decided by this run.
+paired() {
+  paste <(awk '{print $4}' <<<"${SAMPLES[$3/$2]}" | sed '/^$/d') \
+        <(awk '{print $4}' <<<"${SAMPLES[$4/$2]}" | sed '/^$/d') |
+    awk -v name="$1" -v t="$2" '
+      $1 > 0 { r[++n] = $2 / $1; s += r[n]; list = list sprintf(" %.2f", r[n]) }
+      END {
+        if (n < 2) { printf "acl/empty per round (%s, %s):%s (too few rounds for an interval)", name, t, list; exit }
+        m = s / n; for (i = 1; i <= n; i++) v += (r[i] - m) ^ 2; sd = sqrt(v / (n - 1))
+        # two-sided 95% t quantiles for 1..30 degrees of freedom, then the normal one
+        split("12.71 4.30 3.18 2.78 2.57 2.45 2.36 2.31 2.26 2.23 2.20 2.18 2.16 2.14 2.13 2.12 2.11 2.10 2.09 2.09 2.08 2.07 2.07 2.06 2.06 2.06 2.05 2.05 2.05 2.04", q, " ")
+        tq = (n - 1 <= 30) ? q[n - 1] : 1.96; h = tq * sd / sqrt(n)
+        verdict = (m - h >= 0.9) ? "met" : (m + h < 0.9) ? "not met" : "not decided by this run"
+        printf "acl/empty CPU ratio per round (%s, %s):%s; mean %.3f, 95%% interval %.3f-%.3f over %d rounds: >= 0.9 %s", name, t, list, m, m - h, m + h, n, verdict
+      }'
+}
+ROUND_LINES=()
 for spec in ${WEBACL_BINS:-}; do
   name=${spec%%=*}
   for t in $TRAFFIC; do
@@ -323,11 +343,13 @@ for spec in ${WEBACL_BINS:-}; do
     both() { echo "$(ratio "${MED[$1/$t/1]}" "${MED[$2/$t/1]}") [$(ratio "${MED[$2/$t/4]}" "${MED[$1/$t/4]}")]"; }
     line="targets ($name, $t; req/s ratio [CPU ratio]):"
     [ -n "${MED[$e/$t/1]:-}" ] && line+=" acl/empty $(both "$a" "$e") (>= 0.9)"
+    [ -n "${MED[$e/$t/1]:-}" ] && ROUND_LINES+=("$(paired "$name" "$t" "$a" "$e")")
     [ -n "${MED[nginx/$t/1]:-}" ] && line+=", acl/nginx $(both "$a" nginx) (>= 1.0)"
     [ -n "${MED[modsec/$t/1]:-}" ] && line+=", acl/modsec $(both "$a" modsec) (>= 30)"
     echo "$line"
   done
 done
+for l in "${ROUND_LINES[@]}"; do echo "$l"; done
 for t in $TRAFFIC; do
   for key in "${ORDER[@]}"; do
     b=${MED[$key/$t/5]}

@@ -1,7 +1,7 @@
 //! Rate-based rules at evaluation time: scope-down, aggregation key, count, limit (spec §8).
 
 use super::leaf::node;
-use super::scratch::Scratch;
+use super::scratch::{trace, Scratch};
 use super::verdict::RateEntry;
 use crate::compile::{CompiledAcl, CustomKey, RateKey, RateRule, RuleId};
 use crate::inspect::Request;
@@ -240,12 +240,6 @@ fn push_ipv4(out: &mut Vec<u8>, octets: [u8; 4]) {
             out.push(b'0' + o / 10 % 10);
         }
         out.push(b'0' + o % 10);
-    }
-}
-
-fn trace(s: &mut Scratch, line: impl FnOnce() -> String) {
-    if let Some(t) = &mut s.trace {
-        t.push_str(&line());
     }
 }
 

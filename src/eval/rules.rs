@@ -2,7 +2,7 @@
 
 use super::details::rule_details;
 use super::leaf::{node, rule_screened_out};
-use super::scratch::Scratch;
+use super::scratch::{trace, Scratch};
 use super::verdict::{GroupEntry, HeaderSource, Matched, Terminator, TokenFailure};
 use crate::compile::{ActionKind, CompiledAcl, RuleBody, RuleId};
 use crate::inspect::Request;
@@ -317,12 +317,5 @@ fn overridden(rule: &crate::compile::Rule) -> String {
             from.log_name()
         ),
         None => String::new(),
-    }
-}
-
-#[inline]
-fn trace(s: &mut Scratch, line: impl FnOnce() -> String) {
-    if let Some(t) = &mut s.trace {
-        t.push_str(&line());
     }
 }

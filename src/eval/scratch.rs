@@ -173,6 +173,25 @@ impl Scratch {
     }
 }
 
+/// Appends `line()` to the `--explain` trace when one is being written. The line is built in a
+/// cold function of its own, so that the formatting code of the many trace points is laid out
+/// away from the hot path's instructions instead of between them.
+#[inline(always)]
+pub(crate) fn trace(s: &mut Scratch, line: impl FnOnce() -> String) {
+    if s.trace.is_some() {
+        write_trace(s, line);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn write_trace(s: &mut Scratch, line: impl FnOnce() -> String) {
+    let text = line();
+    if let Some(t) = &mut s.trace {
+        t.push_str(&text);
+    }
+}
+
 /// Values of a computed slot, from the three fields that hold them; a free function so callers can
 /// borrow other parts of the scratch (detector state, bits, caches) mutably at the same time.
 pub(crate) fn slot_values<'a>(
