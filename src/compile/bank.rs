@@ -389,6 +389,22 @@ impl RegexBank {
         }
         if let (Some((re, pattern_bits)), Some((re_cache, set))) = (&self.always, &mut cache.always)
         {
+            if let [bit] = pattern_bits[..] {
+                // One pattern: whether it matches at all, stopping at its first match (the
+                // overlapping search reads every value to its end, through more of the engine).
+                for v in values {
+                    if bits.get(bit) {
+                        break;
+                    }
+                    if re
+                        .search_half_with(re_cache, &Input::new(value_at(v)).earliest(true))
+                        .is_some()
+                    {
+                        bits.set(bit);
+                    }
+                }
+                return;
+            }
             for v in values {
                 set.clear();
                 re.which_overlapping_matches_with(re_cache, &Input::new(value_at(v)), set);
@@ -609,6 +625,71 @@ mod gate_soundness {
             hits > 1_000,
             "the values exercise the patterns: {hits} matches"
         );
+    }
+
+    /// A bank whose one pattern has no necessary factor (KnownBadInputs' `Host_localhost_HEADER`
+    /// on every request) asks it with an earliest search per value, not the overlapping one:
+    /// the same verdict as the regex alone on any of the values.
+    #[test]
+    fn lone_pattern_without_factors_agrees_with_the_regex_alone() {
+        let patterns = [
+            r"(?i)^\s*(?:(?:[\w-]+\.)*localhost(?:\.localdomain)?\.?|127(?:\.\d{1,3}){3}|0|\[::1?\])(?::\d{1,5})?\s*$",
+            r"^[0-9]{2,3}$",
+            r"^$",
+            r"\s",
+        ];
+        let pieces: [&[u8]; 10] = [
+            b"127.0.0.1",
+            b":8502",
+            b" ",
+            b"LocalHost",
+            b"shop.",
+            b"0",
+            b"",
+            b"12",
+            b"[::1]",
+            b"x",
+        ];
+        let mut next = below(0x51f1_e5ee_d00d_f00du64);
+        for p in patterns {
+            let bank = RegexBank::new(&[(p.to_string(), 0)]).expect("the pattern compiles");
+            assert!(
+                bank.gated.is_empty() && bank.always.as_ref().is_some_and(|a| a.1.len() == 1),
+                "{p} has no factor"
+            );
+            let hir = regex_automata::util::syntax::parse_with(p, &syntax_config()).unwrap();
+            let alone = build_regex(&[&hir], MatchKind::LeftmostFirst).unwrap();
+            let mut cache = bank.new_cache();
+            let mut bits = Bits::default();
+            let (mut matched, mut missed) = (0, 0);
+            for _ in 0..2_000 {
+                let (mut arena, mut ranges) = (Vec::new(), Vec::new());
+                for _ in 0..next(4) {
+                    let start = arena.len() as u32;
+                    for _ in 0..next(4) {
+                        arena.extend_from_slice(pieces[next(pieces.len())]);
+                    }
+                    ranges.push((start, arena.len() as u32));
+                }
+                bits.reset(1);
+                bank.scan_values(&arena, &ranges, &mut cache, &mut bits);
+                let want = ranges
+                    .iter()
+                    .any(|&(a, b)| alone.is_match(Input::new(&arena[a as usize..b as usize])));
+                assert_eq!(
+                    bits.get(0),
+                    want,
+                    "{p} on {ranges:?} of {:?}",
+                    arena.escape_ascii().to_string()
+                );
+                matched += usize::from(want);
+                missed += usize::from(!want);
+            }
+            assert!(
+                matched > 100 && missed > 100,
+                "{p}: {matched} matched, {missed} not"
+            );
+        }
     }
 
     /// One scan over a slot's values reports what scanning each value alone reports: a factor
