@@ -20,7 +20,10 @@ pub const SHARDS: usize = 64;
 
 #[derive(Debug, Default)]
 struct Shard {
-    keys: HashMap<Box<[u8]>, Window>,
+    /// Hashed with foldhash, seeded per map: keys are short (an address, a few header values),
+    /// where SipHash costs several times more per request, and a shard holds at most
+    /// `max_keys_per_shard` keys, which bounds what colliding keys could cost.
+    keys: HashMap<Box<[u8]>, Window, RandomState>,
 }
 
 /// The counts of one rate-based rule instance.
