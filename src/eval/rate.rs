@@ -227,20 +227,29 @@ fn push_ip(s: &mut Scratch, key: &mut Vec<u8>, ip: IpAddr) {
 }
 
 /// An IPv4 address as `Display` writes it, without the formatting machinery: a rule keyed by IP
-/// writes one for every request it counts (≈ 900 instructions through `write!`, ≈ 60 here).
+/// writes one for every request it counts (≈ 900 instructions through `write!`). Written into a
+/// stack buffer (at most 15 bytes: four octets of up to three digits and three dots) and
+/// appended once, not pushed byte by byte.
 fn push_ipv4(out: &mut Vec<u8>, octets: [u8; 4]) {
+    let mut text = [0u8; 16];
+    let mut n = 0;
     for (i, o) in octets.into_iter().enumerate() {
         if i > 0 {
-            out.push(b'.');
+            text[n] = b'.';
+            n += 1;
         }
         if o >= 100 {
-            out.push(b'0' + o / 100);
+            text[n] = b'0' + o / 100;
+            n += 1;
         }
         if o >= 10 {
-            out.push(b'0' + o / 10 % 10);
+            text[n] = b'0' + o / 10 % 10;
+            n += 1;
         }
-        out.push(b'0' + o % 10);
+        text[n] = b'0' + o % 10;
+        n += 1;
     }
+    out.extend_from_slice(&text[..n]);
 }
 
 #[cfg(test)]
