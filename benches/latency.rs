@@ -9,7 +9,13 @@
 //! cargo bench --bench latency                    # 50,000 timed evaluations per corpus
 //! cargo bench --bench latency -- --quick         # 5,000
 //! cargo bench --bench latency -- --acl starter   # the starter ACL instead (also: kitchen-sink)
+//! cargo bench --bench latency -- --quick --cold --corpus load-get.jsonl
 //! ```
+//!
+//! `--cold` evicts the L1 caches before each timed evaluation (`support/evict.rs`), as pingora's
+//! own work does between two requests in the proxy: what an evaluation costs there, where its
+//! code and tables are fetched from L2, rather than warm in a tight loop. `--corpus FILE` times
+//! that corpus alone (any file `--profile` takes, `load-get.jsonl` included).
 //!
 //! For a profiler, `--profile FILE` evaluates only that corpus (`benign-get.jsonl`, ...) in a loop
 //! of `--iterations N` (default 20,000) without timing, e.g.
@@ -66,6 +72,8 @@ struct Args {
     drop_rule: Option<String>,
     only_rule: Option<String>,
     list_rules: bool,
+    cold: bool,
+    corpus: Option<String>,
 }
 
 fn args() -> Args {
@@ -77,6 +85,8 @@ fn args() -> Args {
         drop_rule: None,
         only_rule: None,
         list_rules: false,
+        cold: false,
+        corpus: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -87,6 +97,8 @@ fn args() -> Args {
             "--drop-rule" => a.drop_rule = it.next(),
             "--only-rule" => a.only_rule = it.next(),
             "--list-rules" => a.list_rules = true,
+            "--cold" => a.cold = true,
+            "--corpus" => a.corpus = it.next(),
             "--iterations" => {
                 a.iterations = it
                     .next()
@@ -167,14 +179,25 @@ fn main() {
 
     let samples = if args.quick { QUICK_SAMPLES } else { SAMPLES };
     println!(
-        "{} ACL: {samples} timed evaluations per corpus after {WARMUP} untimed (µs)",
-        args.acl
+        "{} ACL: {samples} timed evaluations per corpus after {WARMUP} untimed (µs){}",
+        args.acl,
+        if args.cold {
+            ", each after the L1 caches were evicted (--cold)"
+        } else {
+            ""
+        }
     );
+    let corpora: Vec<&support::Corpus> = match &args.corpus {
+        Some(file) => vec![support::Corpus::by_file(file)
+            .unwrap_or_else(|| panic!("no corpus {file} in rulesets/bench/requests"))],
+        None => support::CORPORA.iter().collect(),
+    };
+    let mut evictor = support::evict::Evictor::new();
     println!(
         "{:<17} {:>8} {:>8} {:>8} {:>8} {:>9} {:>10}",
         "corpus", "min", "median", "p90", "p99", "max", "p99/median"
     );
-    for corpus in support::CORPORA {
+    for corpus in corpora {
         let reqs = corpus.requests();
         if args.acl == "reference" && args.drop_rule.is_none() && args.only_rule.is_none() {
             support::assert_actions(&acl, &reqs, corpus.expect, corpus.file);
@@ -186,6 +209,9 @@ fn main() {
         let mut per_request = vec![Vec::with_capacity(samples / reqs.len() + 1); reqs.len()];
         for k in 0..samples {
             let r = &reqs[k % reqs.len()];
+            if args.cold {
+                evictor.evict();
+            }
             let t = Instant::now();
             black_box(evaluate(&acl, black_box(r), &mut scratch).action());
             let d = t.elapsed();

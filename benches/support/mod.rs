@@ -6,6 +6,8 @@
 //! uses only part of it.
 #![allow(dead_code)]
 
+pub mod evict;
+
 use serde_json::{json, Value};
 use std::net::Ipv4Addr;
 use webacl::check::input::OwnedRequest;
