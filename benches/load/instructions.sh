@@ -20,9 +20,10 @@ Environment:
   SETUPS="nginx pingora empty acl modsec"
   DURATION=10s      instrumented wrk run per setup
   CACHE_SIM=1       also simulate this machine's L1 caches (valgrind --cache-sim=yes) and report
-                    instruction- and data-cache misses per request: inside a proxy, where the
-                    proxy's own work evicts the evaluation's code and tables between requests,
-                    misses cost about as much as instructions. Slower (about 2x).
+                    instruction- and data-cache misses per request: inside a proxy, the proxy's
+                    own work evicts the evaluation's code and tables between requests. Counts
+                    misses, not what they cost (for that: cargo bench --bench latency -- --cold).
+                    Slower (about 2x).
   WEBACL_BIN=PATH   [$CARGO_TARGET_DIR/release/webacl, built when missing]
   KEEP=DIR          keep each setup's callgrind output there (for callgrind_annotate)
   LOAD_ACL, LOAD_RESOURCES, BASE_PORT as in benches/load/run.sh
