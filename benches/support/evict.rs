@@ -3,8 +3,9 @@
 //! callgrind's cache simulation) evicts the evaluation's code and tables from the L1 caches, so
 //! there the evaluation runs mostly from L2. `evict` does the same to the bench: it runs a block
 //! of straight-line code larger than the instruction cache and reads a buffer larger than the
-//! data cache, so that the evaluation timed after it starts as cold as it does in the proxy,
-//! without the load test's noise.
+//! data cache, so that the evaluation timed after it starts with none of its code or tables in
+//! L1, without the load test's noise. What it does not reproduce: the branch predictors' state
+//! after other branchy code, and the L2 and TLB pressure of the kernel's work.
 
 use std::hint::black_box;
 
@@ -14,12 +15,13 @@ const EVICT_DATA_BYTES: usize = 256 * 1024;
 const LINE: usize = 64;
 
 /// One step of the code block: a multiply, a rotate and an xor with a 64-bit constant (about
-/// 20 bytes of code that the compiler can neither fold nor turn into a loop).
+/// 11 bytes of code that the compiler can neither fold nor turn into a loop).
 macro_rules! step {
     ($x:ident) => {
         $x = ($x.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(23)) ^ 0x5851_f42d_4c95_7f2d;
     };
 }
+/// `$m` eight times; nested, 8, 64, 512 and 4,096 steps.
 macro_rules! x8 {
     ($m:ident, $x:ident) => {
         $m!($x);
@@ -32,16 +34,14 @@ macro_rules! x8 {
         $m!($x);
     };
 }
-macro_rules! s64 {
+macro_rules! s8 {
     ($x:ident) => {
         x8!(step, $x);
-        x8!(step, $x);
-        x8!(step, $x);
-        x8!(step, $x);
-        x8!(step, $x);
-        x8!(step, $x);
-        x8!(step, $x);
-        x8!(step, $x);
+    };
+}
+macro_rules! s64 {
+    ($x:ident) => {
+        x8!(s8, $x);
     };
 }
 macro_rules! s512 {
@@ -49,7 +49,6 @@ macro_rules! s512 {
         x8!(s64, $x);
     };
 }
-
 macro_rules! s4096 {
     ($x:ident) => {
         x8!(s512, $x);
