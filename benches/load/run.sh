@@ -12,7 +12,9 @@ each with the same wrk load, once with benign and once with attack traffic. Ever
 alone on core 0 with one worker (taskset); wrk and the upstream share core 1. Prints one table:
 requests/s, p50/p99 latency, CPU microseconds per request (the proxy's utime+stime from
 /proc/PID/stat over the run, divided by the requests wrk completed), each as a ratio to nginx's
-plain proxy measured in the same run, and what share of the traffic each setup blocked.
+plain proxy measured in the same run, and what share of the traffic each setup blocked. For each
+webacl build: the acl / empty CPU ratio of every round with its mean and 95% interval, and the
+median CPU per request with its user-space part.
 
 Setups (SETUPS, in this order):
   nginx      nginx as a plain reverse proxy (keep-alive to the upstream)
@@ -143,13 +145,14 @@ pids_of() {
     *) echo "$p" ;;
   esac
 }
-cpu_ticks() { # pids... -> utime+stime summed, in clock ticks
-  local t=0 p
+cpu_ticks() { # pids... -> "utime+stime utime" summed, in clock ticks
+  local t=0 u=0 p pt pu
   for p in "$@"; do
     # Fields after the ")" that closes the command name: utime and stime are the 12th and 13th.
-    t=$((t + $(sed 's/.*) //' "/proc/$p/stat" | awk '{print $12 + $13}')))
+    read -r pt pu < <(sed 's/.*) //' "/proc/$p/stat" | awk '{print $12 + $13, $12}')
+    t=$((t + pt)) u=$((u + pu))
   done
-  echo "$t"
+  echo "$t $u"
 }
 wait_up() { # url name
   for _ in $(seq 100); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done
@@ -247,24 +250,26 @@ to_us() { # wrk latency (850.00us, 1.20ms, 2.00s) -> microseconds
     f = (u == "us") ? 1 : (u == "ms") ? 1000 : (u == "s") ? 1000000 : 0; printf "%.0f", n * f }'
 }
 declare -A SAMPLES
-measure() { # key traffic -> appends "rps p50 p99 cpu_us blocked%" to SAMPLES[key/traffic]
-  local key=$1 t=$2 pids before after out reqs rps p50 p99 bad cpu blocked
+measure() { # key traffic -> appends "rps p50 p99 cpu_us blocked% user_cpu_us" to SAMPLES[key/traffic]
+  local key=$1 t=$2 pids before after out reqs rps p50 p99 bad cpu blocked user user_before user_after
   read -r -a pids <<<"$(pids_of "$key")"
-  before=$(cpu_ticks "${pids[@]}")
+  read -r before user_before <<<"$(cpu_ticks "${pids[@]}")"
   out=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"$DURATION" --latency "${HDRS[@]}" "${URL[$key]}$(path_of "$t")")
-  after=$(cpu_ticks "${pids[@]}")
+  read -r after user_after <<<"$(cpu_ticks "${pids[@]}")"
   reqs=$(awk '/requests in/ {print $1}' <<<"$out")
   rps=$(awk '/^Requests\/sec/ {printf "%.0f", $2}' <<<"$out")
   p50=$(to_us "$(awk '$1 == "50%" {print $2}' <<<"$out")")
   p99=$(to_us "$(awk '$1 == "99%" {print $2}' <<<"$out")")
   bad=$(awk '/Non-2xx or 3xx/ {print $5}' <<<"$out"); bad=${bad:-0}
-  cpu=$(awk -v d=$((after - before)) -v hz="$CLK_TCK" -v r="$reqs" 'BEGIN { printf "%.1f", (r > 0 ? d / hz * 1e6 / r : 0) }')
+  per_req() { awk -v d="$1" -v hz="$CLK_TCK" -v r="$reqs" 'BEGIN { printf "%.1f", (r > 0 ? d / hz * 1e6 / r : 0) }'; }
+  cpu=$(per_req $((after - before)))
+  user=$(per_req $((user_after - user_before)))
   blocked=$(awk -v b="$bad" -v r="$reqs" 'BEGIN { printf "%.0f", (r > 0 ? 100 * b / r : 0) }')
-  SAMPLES[$key/$t]+="$rps $p50 $p99 $cpu $blocked"$'\n'
-  [ -z "${OUT:-}" ] || printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${LABEL[$key]}" "$t" "$rps" "$p50" "$p99" "$cpu" "$blocked" >> "$OUT"
-  say "    ${LABEL[$key]}, $t: $rps req/s, p50 ${p50} us, p99 ${p99} us, ${cpu} us CPU/req, ${blocked}% blocked"
+  SAMPLES[$key/$t]+="$rps $p50 $p99 $cpu $blocked $user"$'\n'
+  [ -z "${OUT:-}" ] || printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${LABEL[$key]}" "$t" "$rps" "$p50" "$p99" "$cpu" "$blocked" "$user" >> "$OUT"
+  say "    ${LABEL[$key]}, $t: $rps req/s, p50 ${p50} us, p99 ${p99} us, ${cpu} us CPU/req (user ${user}), ${blocked}% blocked"
 }
-[ -z "${OUT:-}" ] || printf 'setup\ttraffic\treq/s\tp50_us\tp99_us\tcpu_us_per_req\tblocked_pct\n' > "$OUT"
+[ -z "${OUT:-}" ] || printf 'setup\ttraffic\treq/s\tp50_us\tp99_us\tcpu_us_per_req\tblocked_pct\tuser_cpu_us_per_req\n' > "$OUT"
 say "warm-up (1 s each)..."
 for key in "${ORDER[@]}"; do taskset -c 1 wrk -t1 -c"$CONNS" -d1s "${URL[$key]}/" >/dev/null; done
 for r in $(seq "$RUNS"); do
@@ -288,7 +293,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 declare -A MED
 for key in "${ORDER[@]}"; do
   for t in $TRAFFIC; do
-    for c in 1 2 3 4 5; do MED[$key/$t/$c]=$(median_col "${SAMPLES[$key/$t]}" "$c"); done
+    for c in 1 2 3 4 5 6; do MED[$key/$t/$c]=$(median_col "${SAMPLES[$key/$t]}" "$c"); done
   done
 done
 echo
@@ -343,7 +348,8 @@ for spec in ${WEBACL_BINS:-}; do
     both() { echo "$(ratio "${MED[$1/$t/1]}" "${MED[$2/$t/1]}") [$(ratio "${MED[$2/$t/4]}" "${MED[$1/$t/4]}")]"; }
     line="targets ($name, $t; req/s ratio [CPU ratio]):"
     [ -n "${MED[$e/$t/1]:-}" ] && line+=" acl/empty $(both "$a" "$e") (>= 0.9)"
-    [ -n "${MED[$e/$t/1]:-}" ] && ROUND_LINES+=("$(paired "$name" "$t" "$a" "$e")")
+    [ -n "${MED[$e/$t/1]:-}" ] && ROUND_LINES+=("$(paired "$name" "$t" "$a" "$e")") &&
+      ROUND_LINES+=("CPU per request ($name, $t; medians): empty ACL ${MED[$e/$t/4]} us (user ${MED[$e/$t/6]}), acl ${MED[$a/$t/4]} us (user ${MED[$a/$t/6]})")
     [ -n "${MED[nginx/$t/1]:-}" ] && line+=", acl/nginx $(both "$a" nginx) (>= 1.0)"
     [ -n "${MED[modsec/$t/1]:-}" ] && line+=", acl/modsec $(both "$a" modsec) (>= 30)"
     echo "$line"
