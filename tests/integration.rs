@@ -743,17 +743,21 @@ fn sampled_requests() {
     let up = Upstream::start();
     let p = Proxy::start("sampled", &["--upstream", &up.url()]);
     let c = client();
-    c.get(p.url("/?file=../../etc/passwd"))
-        .header("user-agent", "probe/1")
-        .send()
-        .unwrap();
+    // A few requests sent by hand are all sampled (thinning starts after a burst).
+    for _ in 0..3 {
+        c.get(p.url("/?file=../../etc/passwd"))
+            .header("user-agent", "probe/1")
+            .send()
+            .unwrap();
+    }
     let s: Value = c
         .get(p.admin("/sampled-requests?rule-metric-name=BlockPathTraversal"))
         .send()
         .unwrap()
         .json()
         .unwrap();
-    assert_eq!(s["PopulationSize"], 1);
+    assert_eq!(s["PopulationSize"], 3);
+    assert_eq!(s["SampledRequests"].as_array().map(Vec::len), Some(3));
     let sample = &s["SampledRequests"][0];
     assert_eq!(sample["Action"], "BLOCK");
     assert_eq!(sample["Weight"], 1);

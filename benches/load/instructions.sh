@@ -106,7 +106,7 @@ fi
 
 # shellcheck source=benches/load/browser-headers.sh
 . benches/load/browser-headers.sh
-declare -A IR SAMPLING MISSES
+declare -A IR MISSES
 ORDER=()
 WARNINGS=()
 run_one() { # key label command...
@@ -141,12 +141,6 @@ run_one() { # key label command...
       END { i = t ? ti : si; d = t ? td : sd
             if (r > 0) printf "%.0f / %.0f", i / r, d / r; else printf "-" }')
   fi
-  # Sampled requests are thinned by time (one per metric per 10 ms): under callgrind the proxy is
-  # ~100x slower, so most requests build a sample, unlike at load. Report that share apart.
-  local sampling
-  sampling=$(for f in "$out"*; do callgrind_annotate --inclusive=yes --threshold=100 --auto=no "$f" 2>/dev/null; done \
-    | awk '/Sampler::offer/ { gsub(",", "", $1); if ($1 + 0 > m) m = $1 + 0 } END { print m + 0 }')
-  SAMPLING[$key]=$(awk -v t="$sampling" -v r="$reqs" 'BEGIN { printf "%.0f", (r > 0 ? t / r : 0) }')
   ORDER+=("$key")
   LABELS[$key]=$label
   say "  $reqs requests, ${IR[$key]} instructions/request"
@@ -174,18 +168,15 @@ fi
 
 echo
 echo "user-space instructions per request (callgrind, benign browser-like GET, wrk -c1 -d$DURATION)"
-printf '| %-30s | %14s | %9s | %21s |' setup "instr/request" "vs nginx" "of which sampling (*)"
+printf '| %-30s | %14s | %9s |' setup "instr/request" "vs nginx"
 [ -z "${CACHE_SIM:-}" ] || printf ' %17s |' "I1 / D1 misses"
-printf '\n|%s|%s|%s|%s|' "--------------------------------" "---------------:" "----------:" "----------------------:"
+printf '\n|%s|%s|%s|' "--------------------------------" "---------------:" "----------:"
 [ -z "${CACHE_SIM:-}" ] || printf '%s|' "------------------:"
 echo
 for key in "${ORDER[@]}"; do
-  printf '| %-30s | %14s | %9s | %21s |' "${LABELS[$key]}" "${IR[$key]}" \
-    "$(awk -v a="${IR[$key]}" -v b="${IR[nginx]:-0}" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else printf "-" }')" \
-    "${SAMPLING[$key]:-0}"
+  printf '| %-30s | %14s | %9s |' "${LABELS[$key]}" "${IR[$key]}" \
+    "$(awk -v a="${IR[$key]}" -v b="${IR[nginx]:-0}" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else printf "-" }')"
   [ -z "${CACHE_SIM:-}" ] || printf ' %17s |' "${MISSES[$key]}"
   echo
 done
-echo "(*) building sampled requests (GET /sampled-requests); thinned to one per metric per 10 ms, so"
-echo "    under callgrind most requests pay it, at load about one in several hundred does."
 for w in "${WARNINGS[@]}"; do echo "WARNING: $w"; done

@@ -232,7 +232,7 @@ mod tests {
             counters: Metrics::new().rule_counters(&acl, "t"),
             acl,
             metric_name: "t".into(),
-            sampled: false,
+            samples: Default::default(),
             generation: 1,
         })
     }

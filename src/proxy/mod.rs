@@ -17,7 +17,7 @@ pub mod forward;
 pub mod respond;
 pub mod view;
 
-use crate::admin::sampled::{SampleInfo, Sampler};
+use crate::admin::sampled::SampleInfo;
 use crate::eval::{evaluate, Scratch, Terminator};
 use crate::inspect::Request;
 use crate::log::record;
@@ -86,7 +86,6 @@ pub struct WafProxy {
     connector: Connector,
     metrics: Arc<Metrics>,
     sink: Arc<LogSink>,
-    sampler: Arc<Sampler>,
     /// `settings.source_id`, shared with the log entries instead of copied into each.
     source_id: Arc<str>,
 }
@@ -111,7 +110,6 @@ impl WafProxy {
         settings: ProxySettings,
         metrics: Arc<Metrics>,
         sink: Arc<LogSink>,
-        sampler: Arc<Sampler>,
     ) -> WafProxy {
         let mut peer = HttpPeer::new(
             settings.upstream.address.as_str(),
@@ -130,7 +128,6 @@ impl WafProxy {
             connector: Connector::new(None),
             metrics,
             sink,
-            sampler,
         }
     }
 
@@ -214,7 +211,7 @@ impl WafProxy {
     }
 
     /// Offers the request to the samples of the Web ACL and of each matching rule that has
-    /// `SampledRequestsEnabled`; `record` is called only when a sample is taken.
+    /// `SampledRequestsEnabled`: lock-free unless a ring takes it; `record` is called only then.
     fn sample<'r>(
         &self,
         snap: &Snapshot,
@@ -227,35 +224,36 @@ impl WafProxy {
             Terminator::Default => None,
             Terminator::Rule(id) | Terminator::Group { top: id, .. } => Some(id),
         };
-        let sampled_rules = || {
-            terminating
-                .into_iter()
-                .chain(v.matched.iter().map(|m| m.rule))
-                .filter_map(|id| acl.rules.get(id as usize))
-                .filter(|rule| rule.sampled)
-        };
-        if !snap.sampled && sampled_rules().next().is_none() {
-            return;
-        }
-        let in_group = match v.terminator {
-            Terminator::Group { top, inner } => match &acl.rules[top as usize].body {
-                crate::compile::RuleBody::Group { group, .. } => Some(format!(
-                    "{}#{}",
-                    acl.groups[*group as usize].log_id, acl.rules[inner as usize].name
-                )),
+        let rule_rings = terminating
+            .into_iter()
+            .chain(v.matched.iter().map(|m| m.rule))
+            .filter_map(|id| snap.samples.rule(id));
+        let mut in_group: Option<Option<String>> = None;
+        for ring in snap
+            .samples
+            .web_acl
+            .as_deref()
+            .into_iter()
+            .chain(rule_rings)
+        {
+            let Some(weight) = ring.offer(now) else {
+                continue;
+            };
+            let in_group = in_group.get_or_insert_with(|| match v.terminator {
+                Terminator::Group { top, inner } => match &acl.rules[top as usize].body {
+                    crate::compile::RuleBody::Group { group, .. } => Some(format!(
+                        "{}#{}",
+                        acl.groups[*group as usize].log_id, acl.rules[inner as usize].name
+                    )),
+                    _ => None,
+                },
                 _ => None,
-            },
-            _ => None,
-        };
-        let info = SampleInfo {
-            action: v.action().log_name(),
-            rule_in_group: in_group.as_deref(),
-        };
-        if snap.sampled {
-            self.sampler.offer(&snap.metric_name, now, &info, &record);
-        }
-        for rule in sampled_rules() {
-            self.sampler.offer(&rule.metric_name, now, &info, &record);
+            });
+            let info = SampleInfo {
+                action: v.action().log_name(),
+                rule_in_group: in_group.as_deref(),
+            };
+            ring.keep(now, &info, record(), weight);
         }
     }
 }

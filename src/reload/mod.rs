@@ -11,6 +11,7 @@
 
 pub mod watch;
 
+use crate::admin::sampled::{SampleRings, Sampler};
 use crate::compile::{build, BuildOptions, CompiledAcl};
 use crate::load::{self, Resources};
 use crate::metrics::{Metrics, RuleCounters};
@@ -37,8 +38,8 @@ pub struct Snapshot {
     pub acl: CompiledAcl,
     /// The Web ACL's `VisibilityConfig.MetricName`.
     pub metric_name: Box<str>,
-    /// The Web ACL's `VisibilityConfig.SampledRequestsEnabled`.
-    pub sampled: bool,
+    /// Where its requests are sampled (the Web ACL's and each rule's `SampledRequestsEnabled`).
+    pub samples: SampleRings,
     pub counters: RuleCounters,
     /// Increases by one with every successful reload (1 for the first build).
     pub generation: u64,
@@ -50,6 +51,7 @@ pub struct Reloader {
     resources: Option<PathBuf>,
     opts: BuildOptions,
     metrics: Arc<Metrics>,
+    sampler: Arc<Sampler>,
     current: Arc<ArcSwap<Snapshot>>,
     generation: AtomicU64,
     /// Serializes reloads; holds the file stamps the last build saw.
@@ -73,14 +75,16 @@ impl Reloader {
         resources: Option<PathBuf>,
         opts: BuildOptions,
         metrics: Arc<Metrics>,
+        sampler: Arc<Sampler>,
     ) -> Result<Reloader, Vec<Diagnostic>> {
         let stamps = stamps(&source, resources.as_deref());
-        let snap = build_snapshot(&source, resources.as_deref(), &opts, &metrics, 1)?;
+        let snap = build_snapshot(&source, resources.as_deref(), &opts, &metrics, &sampler, 1)?;
         Ok(Reloader {
             source,
             resources,
             opts,
             metrics,
+            sampler,
             current: Arc::new(ArcSwap::from_pointee(snap)),
             generation: AtomicU64::new(1),
             state: Mutex::new(stamps),
@@ -105,6 +109,7 @@ impl Reloader {
             self.resources.as_deref(),
             &self.opts,
             &self.metrics,
+            &self.sampler,
             generation,
         ) {
             Ok(snap) => {
@@ -170,6 +175,7 @@ fn build_snapshot(
     resources: Option<&Path>,
     opts: &BuildOptions,
     metrics: &Metrics,
+    sampler: &Sampler,
     generation: u64,
 ) -> Result<Snapshot, Vec<Diagnostic>> {
     let (label, text) = match source {
@@ -208,12 +214,12 @@ fn build_snapshot(
         }
     };
     let metric_name = acl.visibility().metric_name.clone();
-    let sampled = acl.visibility().sampled;
+    let samples = sampler.rings(&acl, &metric_name, acl.visibility().sampled);
     let counters = metrics.rule_counters(&acl, &metric_name);
     Ok(Snapshot {
         acl,
         metric_name,
-        sampled,
+        samples,
         counters,
         generation,
     })

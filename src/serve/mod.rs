@@ -106,9 +106,16 @@ pub fn run(args: ServeArgs) -> Result<(), ServeError> {
         // One store for the life of the server: reloads keep the counts of unchanged rate rules.
         rate_store: Some(rate_store.clone()),
     };
+    let sampler = Arc::new(Sampler::new());
     let reloader = Arc::new(
-        Reloader::new(source, s.resources.clone(), opts, metrics.clone())
-            .map_err(ServeError::Acl)?,
+        Reloader::new(
+            source,
+            s.resources.clone(),
+            opts,
+            metrics.clone(),
+            sampler.clone(),
+        )
+        .map_err(ServeError::Acl)?,
     );
     let shared = match &s.rate_store {
         Some(url) => Some(
@@ -140,7 +147,6 @@ pub fn run(args: ServeArgs) -> Result<(), ServeError> {
         LogSink::start_with(s.log.clone(), s.log_queue, logging)
             .map_err(|e| ServeError::Startup(format!("cannot open the log file: {e}")))?,
     );
-    let sampler = Arc::new(Sampler::new());
 
     let conf = ServerConf {
         threads: s.threads,
@@ -199,13 +205,7 @@ pub fn run(args: ServeArgs) -> Result<(), ServeError> {
         idle_timeout: Duration::from_millis(s.idle_timeout_ms),
         tls: s.tls.is_some(),
     };
-    let proxy = WafProxy::new(
-        reloader.current(),
-        settings,
-        metrics.clone(),
-        sink,
-        sampler.clone(),
-    );
+    let proxy = WafProxy::new(reloader.current(), settings, metrics.clone(), sink);
     let mut service =
         pingora::proxy::http_proxy_service_with_name(&server.configuration, proxy, "webacl proxy");
     match &s.tls {
