@@ -14,7 +14,8 @@ requests/s, p50/p99 latency, CPU microseconds per request (the proxy's utime+sti
 /proc/PID/stat over the run, divided by the requests wrk completed), each as a ratio to nginx's
 plain proxy measured in the same run, and what share of the traffic each setup blocked. For each
 webacl build: the acl / empty CPU ratio of every round with its mean and 95% interval, and the
-median CPU per request with its user-space part.
+median CPU per request with its user-space part and the mean time evaluation took inside the
+proxy (webacl_evaluation_seconds from each webacl's /metrics, on its port + 100).
 
 Setups (SETUPS, in this order):
   nginx      nginx as a plain reverse proxy (keep-alive to the upstream)
@@ -180,14 +181,20 @@ cat > "$WORK/empty.json" <<'ACL'
  "VisibilityConfig": {"SampledRequestsEnabled": false, "CloudWatchMetricsEnabled": true, "MetricName": "empty"}}
 ACL
 ACL_NAME=$(basename "$LOAD_ACL")
+# Each webacl answers /metrics here, its proxy port + ADMIN_OFFSET: webacl_evaluation_seconds gives
+# the time evaluation takes inside the proxy, under the load.
+ADMIN_OFFSET=100
+declare -A ADMIN
 start_webacl() { # key label bin args...
   local key=$1 label=$2 bin=$3 port=$((next_port++))
   shift 3
   # shellcheck disable=SC2086
+  local admin=$((port + ADMIN_OFFSET))
   taskset -c 0 "$bin" serve --listen "127.0.0.1:$port" --upstream "127.0.0.1:$UPSTREAM_PORT" \
-    --threads 1 --log-file off --watch false $WEBACL_ARGS "$@" > "$WORK/$key.out" 2>&1 &
+    --admin "127.0.0.1:$admin" --threads 1 --log-file off --watch false $WEBACL_ARGS "$@" > "$WORK/$key.out" 2>&1 &
   PIDS+=($!)
   add_setup "$key" "$label" "$port" "$!"
+  ADMIN[$key]=$admin
 }
 n_bins=$(wc -w <<<"${WEBACL_BINS:-}")
 for spec in ${WEBACL_BINS:-}; do
@@ -250,12 +257,24 @@ to_us() { # wrk latency (850.00us, 1.20ms, 2.00s) -> microseconds
     f = (u == "us") ? 1 : (u == "ms") ? 1000 : (u == "s") ? 1000000 : 0; printf "%.0f", n * f }'
 }
 declare -A SAMPLES
-measure() { # key traffic -> appends "rps p50 p99 cpu_us blocked% user_cpu_us" to SAMPLES[key/traffic]
+# evaluation_totals KEY -> "seconds_sum count" of webacl_evaluation_seconds ("0 0" for non-webacl)
+evaluation_totals() {
+  [ -n "${ADMIN[$1]:-}" ] || { echo "0 0"; return; }
+  curl -s "http://127.0.0.1:${ADMIN[$1]}/metrics" |
+    awk '/^webacl_evaluation_seconds_sum/ {s = $2} /^webacl_evaluation_seconds_count/ {c = $2} END {print s + 0, c + 0}'
+}
+measure() { # key traffic -> appends "rps p50 p99 cpu_us blocked% user_cpu_us eval_us" to SAMPLES[key/traffic]
   local key=$1 t=$2 pids before after out reqs rps p50 p99 bad cpu blocked user user_before user_after
+  local eval_before eval_after eval
   read -r -a pids <<<"$(pids_of "$key")"
+  eval_before=$(evaluation_totals "$key")
   read -r before user_before <<<"$(cpu_ticks "${pids[@]}")"
   out=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"$DURATION" --latency "${HDRS[@]}" "${URL[$key]}$(path_of "$t")")
   read -r after user_after <<<"$(cpu_ticks "${pids[@]}")"
+  eval_after=$(evaluation_totals "$key")
+  # Mean evaluation time of the requests of this run, in microseconds (0 for non-webacl setups).
+  eval=$(awk -v a="$eval_before" -v b="$eval_after" 'BEGIN { split(a, x, " "); split(b, y, " ")
+    n = y[2] - x[2]; printf "%.2f", (n > 0 ? (y[1] - x[1]) / n * 1e6 : 0) }')
   reqs=$(awk '/requests in/ {print $1}' <<<"$out")
   rps=$(awk '/^Requests\/sec/ {printf "%.0f", $2}' <<<"$out")
   p50=$(to_us "$(awk '$1 == "50%" {print $2}' <<<"$out")")
@@ -265,11 +284,11 @@ measure() { # key traffic -> appends "rps p50 p99 cpu_us blocked% user_cpu_us" t
   cpu=$(per_req $((after - before)))
   user=$(per_req $((user_after - user_before)))
   blocked=$(awk -v b="$bad" -v r="$reqs" 'BEGIN { printf "%.0f", (r > 0 ? 100 * b / r : 0) }')
-  SAMPLES[$key/$t]+="$rps $p50 $p99 $cpu $blocked $user"$'\n'
-  [ -z "${OUT:-}" ] || printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${LABEL[$key]}" "$t" "$rps" "$p50" "$p99" "$cpu" "$blocked" "$user" >> "$OUT"
-  say "    ${LABEL[$key]}, $t: $rps req/s, p50 ${p50} us, p99 ${p99} us, ${cpu} us CPU/req (user ${user}), ${blocked}% blocked"
+  SAMPLES[$key/$t]+="$rps $p50 $p99 $cpu $blocked $user $eval"$'\n'
+  [ -z "${OUT:-}" ] || printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${LABEL[$key]}" "$t" "$rps" "$p50" "$p99" "$cpu" "$blocked" "$user" "$eval" >> "$OUT"
+  say "    ${LABEL[$key]}, $t: $rps req/s, p50 ${p50} us, p99 ${p99} us, ${cpu} us CPU/req (user ${user}${ADMIN[$key]:+, evaluation $eval}), ${blocked}% blocked"
 }
-[ -z "${OUT:-}" ] || printf 'setup\ttraffic\treq/s\tp50_us\tp99_us\tcpu_us_per_req\tblocked_pct\tuser_cpu_us_per_req\n' > "$OUT"
+[ -z "${OUT:-}" ] || printf 'setup\ttraffic\treq/s\tp50_us\tp99_us\tcpu_us_per_req\tblocked_pct\tuser_cpu_us_per_req\teval_us_per_req\n' > "$OUT"
 say "warm-up (1 s each)..."
 for key in "${ORDER[@]}"; do taskset -c 1 wrk -t1 -c"$CONNS" -d1s "${URL[$key]}/" >/dev/null; done
 for r in $(seq "$RUNS"); do
@@ -293,7 +312,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 declare -A MED
 for key in "${ORDER[@]}"; do
   for t in $TRAFFIC; do
-    for c in 1 2 3 4 5 6; do MED[$key/$t/$c]=$(median_col "${SAMPLES[$key/$t]}" "$c"); done
+    for c in 1 2 3 4 5 6 7; do MED[$key/$t/$c]=$(median_col "${SAMPLES[$key/$t]}" "$c"); done
   done
 done
 echo
@@ -349,7 +368,7 @@ for spec in ${WEBACL_BINS:-}; do
     line="targets ($name, $t; req/s ratio [CPU ratio]):"
     [ -n "${MED[$e/$t/1]:-}" ] && line+=" acl/empty $(both "$a" "$e") (>= 0.9)"
     [ -n "${MED[$e/$t/1]:-}" ] && ROUND_LINES+=("$(paired "$name" "$t" "$a" "$e")") &&
-      ROUND_LINES+=("CPU per request ($name, $t; medians): empty ACL ${MED[$e/$t/4]} us (user ${MED[$e/$t/6]}), acl ${MED[$a/$t/4]} us (user ${MED[$a/$t/6]})")
+      ROUND_LINES+=("CPU per request ($name, $t; medians): empty ACL ${MED[$e/$t/4]} us (user ${MED[$e/$t/6]}, evaluation ${MED[$e/$t/7]}), acl ${MED[$a/$t/4]} us (user ${MED[$a/$t/6]}, evaluation ${MED[$a/$t/7]})")
     [ -n "${MED[nginx/$t/1]:-}" ] && line+=", acl/nginx $(both "$a" nginx) (>= 1.0)"
     [ -n "${MED[modsec/$t/1]:-}" ] && line+=", acl/modsec $(both "$a" modsec) (>= 30)"
     echo "$line"
