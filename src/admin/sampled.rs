@@ -33,6 +33,10 @@ pub const SAMPLE_BURST: u64 = 100;
 /// span [`WINDOW_MS`].
 pub const SAMPLE_INTERVAL_MS: u64 = WINDOW_MS / MAX_PER_METRIC as u64;
 
+/// How far back the wall clock may step before a ring's budget starts over (a small step, from
+/// a clock being slewed, leaves it as it is).
+const CLOCK_SLACK_MS: u64 = 60_000;
+
 /// One metric's samples.
 #[derive(Default)]
 pub struct Ring {
@@ -52,10 +56,18 @@ impl Ring {
         let ahead = (SAMPLE_BURST - 1) * SAMPLE_INTERVAL_MS;
         let mut due = self.due_ms.load(Relaxed);
         loop {
-            if due > now_ms.saturating_add(ahead) {
+            // A take leaves `due` at most `ahead + SAMPLE_INTERVAL_MS` past its clock: further
+            // ahead than that and a minute, the wall clock went back, and the budget starts
+            // over from now.
+            let from = if due > now_ms.saturating_add(ahead + SAMPLE_INTERVAL_MS + CLOCK_SLACK_MS) {
+                now_ms
+            } else {
+                due
+            };
+            if from > now_ms.saturating_add(ahead) {
                 return None;
             }
-            let next = due.max(now_ms) + SAMPLE_INTERVAL_MS;
+            let next = from.max(now_ms) + SAMPLE_INTERVAL_MS;
             match self
                 .due_ms
                 .compare_exchange_weak(due, next, Relaxed, Relaxed)
@@ -299,6 +311,22 @@ mod tests {
             SAMPLE_BURST + 50 + 10 + 10 + 10 + 10 - 7
         );
         assert_eq!(q["SampledRequests"][0]["Request"]["URI"], "/a?b=1");
+    }
+
+    /// A wall clock set back by more than a minute does not stop sampling until it catches up
+    /// again; a smaller step leaves the budget as it is.
+    #[test]
+    fn a_clock_set_back_starts_the_budget_over() {
+        let ring = Ring::default();
+        let t0 = 1_000_000_000;
+        assert_eq!(offer_n(&ring, SAMPLE_BURST + 1, t0), SAMPLE_BURST);
+        // Back by less than an interval: still within the budget's reach, nothing taken.
+        assert_eq!(offer_n(&ring, 5, t0 - SAMPLE_INTERVAL_MS / 2), 0);
+        // Back by an hour: a fresh budget.
+        assert_eq!(
+            offer_n(&ring, SAMPLE_BURST + 1, t0 - 3_600_000),
+            SAMPLE_BURST
+        );
     }
 
     /// Threads offering at once take no more than the budget, and every request is in some
