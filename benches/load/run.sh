@@ -188,8 +188,8 @@ declare -A ADMIN
 start_webacl() { # key label bin args...
   local key=$1 label=$2 bin=$3 port=$((next_port++))
   shift 3
-  # shellcheck disable=SC2086
   local admin=$((port + ADMIN_OFFSET))
+  # shellcheck disable=SC2086
   taskset -c 0 "$bin" serve --listen "127.0.0.1:$port" --upstream "127.0.0.1:$UPSTREAM_PORT" \
     --admin "127.0.0.1:$admin" --threads 1 --log-file off --watch false $WEBACL_ARGS "$@" > "$WORK/$key.out" 2>&1 &
   PIDS+=($!)
