@@ -63,7 +63,48 @@ impl Redis {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
+        // A server already on the port (another test's, which took it between `free_port` and
+        // this start) answers PING too, while ours fails to bind: the tests would then share
+        // one Redis and see each other's counts.
+        let pid = r.server_pid();
+        assert_eq!(
+            pid,
+            Some(r.child.id()),
+            "port {port} is served by another redis-server, not the one this test started"
+        );
         Some(r)
+    }
+
+    /// [`Redis::start`] on a free port, trying another when a server started meanwhile by a
+    /// concurrent test took the one chosen.
+    fn start_on_free_port() -> Option<Redis> {
+        for _ in 0..4 {
+            let port = free_port();
+            match std::panic::catch_unwind(|| Redis::start(port)) {
+                Ok(r) => return r,
+                Err(_) => println!("port {port} was taken by another server; trying another"),
+            }
+        }
+        Redis::start(free_port())
+    }
+
+    /// The `process_id` the server on our port reports (`INFO server`).
+    fn server_pid(&self) -> Option<u32> {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        s.set_read_timeout(Some(Duration::from_secs(1))).ok()?;
+        s.write_all(b"INFO server\r\n").ok()?;
+        let mut text = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !text.windows(11).any(|w| w == b"process_id:") || !text.ends_with(b"\r\n\r\n") {
+            let n = s.read(&mut buf).ok()?;
+            if n == 0 {
+                break;
+            }
+            text.extend_from_slice(&buf[..n]);
+        }
+        let text = String::from_utf8_lossy(&text);
+        let line = text.lines().find_map(|l| l.strip_prefix("process_id:"))?;
+        line.trim().parse().ok()
     }
 
     fn ping(&self) -> bool {
@@ -182,7 +223,7 @@ fn first_then_rest(c: &reqwest::blocking::Client, p: &Proxy, client: &str) -> Ve
 /// unshared counters would allow, and both end up blocking.
 #[test]
 fn two_instances_share_one_limit() {
-    let Some(redis) = Redis::start(free_port()) else {
+    let Some(redis) = Redis::start_on_free_port() else {
         return;
     };
     let dir = temp_dir("rate-shared");
@@ -264,10 +305,10 @@ fn two_instances_share_one_limit() {
 /// back (empty) the instances send their counts again and share from then on.
 #[test]
 fn redis_down_falls_back_to_local_counts_and_recovers() {
-    let port = free_port();
-    let Some(mut redis) = Redis::start(port) else {
+    let Some(mut redis) = Redis::start_on_free_port() else {
         return;
     };
+    let port = redis.port;
     let dir = temp_dir("rate-down");
     let acl = acl_file(&dir);
     let a = instance("rate-down-a", &acl, &redis.url());
