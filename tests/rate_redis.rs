@@ -93,18 +93,18 @@ impl Redis {
         let mut s = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
         s.set_read_timeout(Some(Duration::from_secs(1))).ok()?;
         s.write_all(b"INFO server\r\n").ok()?;
-        let mut text = Vec::new();
+        let mut text = String::new();
         let mut buf = [0u8; 4096];
-        while !text.windows(11).any(|w| w == b"process_id:") || !text.ends_with(b"\r\n\r\n") {
-            let n = s.read(&mut buf).ok()?;
-            if n == 0 {
-                break;
+        // Read until the `process_id:` line has arrived whole.
+        loop {
+            if let Some((_, rest)) = text.split_once("process_id:") {
+                if let Some((pid, _)) = rest.split_once("\r\n") {
+                    return pid.trim().parse().ok();
+                }
             }
-            text.extend_from_slice(&buf[..n]);
+            let n = s.read(&mut buf).ok().filter(|&n| n > 0)?;
+            text.push_str(&String::from_utf8_lossy(&buf[..n]));
         }
-        let text = String::from_utf8_lossy(&text);
-        let line = text.lines().find_map(|l| l.strip_prefix("process_id:"))?;
-        line.trim().parse().ok()
     }
 
     fn ping(&self) -> bool {
