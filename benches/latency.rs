@@ -192,7 +192,7 @@ fn main() {
             .unwrap_or_else(|| panic!("no corpus {file} in rulesets/bench/requests"))],
         None => support::CORPORA.iter().collect(),
     };
-    let mut evictor = support::evict::Evictor::new();
+    let mut evictor = args.cold.then(support::evict::Evictor::new);
     println!(
         "{:<17} {:>8} {:>8} {:>8} {:>8} {:>9} {:>10}",
         "corpus", "min", "median", "p90", "p99", "max", "p99/median"
@@ -209,7 +209,7 @@ fn main() {
         let mut per_request = vec![Vec::with_capacity(samples / reqs.len() + 1); reqs.len()];
         for k in 0..samples {
             let r = &reqs[k % reqs.len()];
-            if args.cold {
+            if let Some(evictor) = &mut evictor {
                 evictor.evict();
             }
             let t = Instant::now();
