@@ -977,6 +977,178 @@ fn upstream_down_answers_502_and_is_logged() {
     assert!(p.metrics().contains("webacl_upstream_errors_total 1"));
 }
 
+/// One HTTP/1.1 response read off a raw connection: status, headers (names lower-cased) and the
+/// body, framed by Content-Length or chunked.
+fn read_response(r: &mut impl std::io::BufRead) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let mut line = String::new();
+    r.read_line(&mut line).unwrap();
+    let status: u16 = line.split(' ').nth(1).unwrap().parse().unwrap();
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        r.read_line(&mut h).unwrap();
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        let (n, v) = h.split_once(':').unwrap();
+        headers.push((n.to_ascii_lowercase(), v.trim().to_string()));
+    }
+    let get = |name: &str| {
+        headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    let mut body = Vec::new();
+    if get("transfer-encoding").as_deref() == Some("chunked") {
+        loop {
+            let mut size = String::new();
+            r.read_line(&mut size).unwrap();
+            let n = usize::from_str_radix(size.trim(), 16).unwrap();
+            let mut chunk = vec![0; n + 2];
+            r.read_exact(&mut chunk).unwrap();
+            if n == 0 {
+                break;
+            }
+            body.extend_from_slice(&chunk[..n]);
+        }
+    } else if let Some(n) = get("content-length") {
+        body.resize(n.parse().unwrap(), 0);
+        r.read_exact(&mut body).unwrap();
+    }
+    (status, headers, body)
+}
+
+/// A raw client connection to the proxy, with a reader for its responses.
+fn raw_connection(port: u16) -> (std::net::TcpStream, std::io::BufReader<std::net::TcpStream>) {
+    let conn = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let reader = std::io::BufReader::new(conn.try_clone().unwrap());
+    (conn, reader)
+}
+
+/// Requests without a body take webacl's fast path, the others pingora's proxy; one kept-alive
+/// client connection carries both kinds in turn, and each is answered and forwarded as before:
+/// hop-by-hop fields stay off the upstream request, blocks keep the connection, a body arrives
+/// byte for byte.
+#[test]
+fn fast_path_and_pingora_proxy_share_a_connection() {
+    use std::io::Write;
+    let up = Upstream::start();
+    let dir = temp_dir("fastpath-acl");
+    let acl = web_acl(
+        "fastpath",
+        vec![rule(
+            "BlockTraversal",
+            0,
+            byte_match(
+                "../",
+                json!({ "QueryString": {} }),
+                "CONTAINS",
+                "URL_DECODE",
+            ),
+            block(),
+        )],
+        allow(),
+        Value::Null,
+    );
+    let path = acl_file(&dir, "acl.json", &acl);
+    let p = Proxy::start("fastpath", &["--web-acl", &path, "--upstream", &up.url()]);
+    let (mut conn, mut reader) = raw_connection(p.port);
+    let ua = "User-Agent: integration-test/1";
+
+    // Fast path: a kept-alive GET.
+    write!(
+        conn,
+        "GET /one?a=1 HTTP/1.1\r\nHost: t\r\nConnection: keep-alive\r\n{ua}\r\n\r\n"
+    )
+    .unwrap();
+    let (status, _, body) = read_response(&mut reader);
+    assert_eq!(status, 200);
+    assert!(String::from_utf8_lossy(&body).contains("\"len\":0"));
+    let seen = up.last("/one").unwrap();
+    assert_eq!(seen.target, "/one?a=1");
+    assert!(seen.header_values("connection").is_empty(), "{seen:?}");
+    assert_eq!(seen.header_values("user-agent"), vec!["integration-test/1"]);
+
+    // Fast path: a block, answered by webacl; the connection stays open.
+    write!(
+        conn,
+        "GET /?file=../../etc/passwd HTTP/1.1\r\nHost: t\r\n{ua}\r\n\r\n"
+    )
+    .unwrap();
+    assert_eq!(read_response(&mut reader).0, 403);
+    assert!(up.last("/?file").is_none());
+
+    // pingora's proxy: a body; from here on the connection stays with it.
+    let payload: Vec<u8> = (0..20_000u32).map(|i| (i % 251) as u8).collect();
+    write!(
+        conn,
+        "POST /upload HTTP/1.1\r\nHost: t\r\n{ua}\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\n\r\n",
+        payload.len()
+    )
+    .unwrap();
+    conn.write_all(&payload).unwrap();
+    let (status, _, _) = read_response(&mut reader);
+    assert_eq!(status, 200);
+    assert_eq!(up.last("/upload").unwrap().body, payload);
+
+    write!(conn, "GET /two HTTP/1.1\r\nHost: t\r\n{ua}\r\n\r\n").unwrap();
+    assert_eq!(read_response(&mut reader).0, 200);
+    assert!(up.last("/two").is_some());
+
+    // Every request, fast or not, left its log record.
+    let recs = p.log_records(4);
+    let uris: Vec<&str> = recs
+        .iter()
+        .map(|r| r["httpRequest"]["uri"].as_str().unwrap())
+        .collect();
+    assert_eq!(uris, ["/one", "/", "/upload", "/two"]);
+    assert_eq!(recs[1]["action"], "BLOCK");
+}
+
+/// An upstream response whose body ends when the upstream closes reaches the client chunked, so
+/// the client's connection survives it (as pingora's proxy does).
+#[test]
+fn close_delimited_upstream_response_is_sent_chunked() {
+    use std::io::{BufRead, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let upstream = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut r = std::io::BufReader::new(conn.try_clone().unwrap());
+            loop {
+                let mut line = String::new();
+                if r.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                    break;
+                }
+            }
+            let _ =
+                conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\nuntil close");
+            // Dropping `conn` closes it: that ends the body.
+        }
+    });
+    let p = Proxy::start("closedelim", &["--upstream", &format!("http://{upstream}")]);
+    let (mut conn, mut reader) = raw_connection(p.port);
+    for _ in 0..2 {
+        write!(
+            conn,
+            "GET /c HTTP/1.1\r\nHost: t\r\nUser-Agent: integration-test/1\r\n\r\n"
+        )
+        .unwrap();
+        let (status, headers, body) = read_response(&mut reader);
+        assert_eq!(status, 200);
+        assert!(
+            headers.contains(&("transfer-encoding".into(), "chunked".into())),
+            "{headers:?}"
+        );
+        assert_eq!(body, b"until close");
+    }
+}
+
 /// A TOML config holds the settings; flags override it.
 #[test]
 fn toml_config_and_flag_override() {

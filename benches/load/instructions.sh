@@ -12,8 +12,9 @@ Runs each proxy under callgrind with instrumentation off, warms it up, switches 
 on for one wrk run (one connection: callgrind serializes the proxy anyway), switches it off, and
 divides the instructions executed by the requests wrk completed. Kernel work is not counted.
 
-Setups: nginx (plain proxy), pingora (minimal pingora proxy), empty (webacl, empty Web ACL),
-acl (webacl with LOAD_ACL), modsec (nginx + ModSecurity + CRS). Benign traffic only.
+Setups: nginx (plain proxy), pingora (minimal pingora proxy), core (a proxy on pingora's server
+and HTTP/1 codec without its proxy framework, benches/load/pingora_core_proxy.rs), empty (webacl,
+empty Web ACL), acl (webacl with LOAD_ACL), modsec (nginx + ModSecurity + CRS). Benign traffic only.
 
 Usage: benches/load/instructions.sh [--help]
 Environment:
@@ -55,6 +56,8 @@ WEBACL_BIN=${WEBACL_BIN:-$TARGET/release/webacl}
 if { has empty || has acl; } && [ ! -x "$WEBACL_BIN" ]; then cargo build --release --quiet --bin webacl; fi
 PINGORA_BIN=$TARGET/release/examples/pingora_minimal
 if has pingora && [ ! -x "$PINGORA_BIN" ]; then cargo build --release --quiet --example pingora_minimal; fi
+CORE_BIN=$TARGET/release/examples/pingora_core_proxy
+if has core && [ ! -x "$CORE_BIN" ]; then cargo build --release --quiet --example pingora_core_proxy; fi
 
 WORK=$(mktemp -d)
 VG_PID=
@@ -152,6 +155,9 @@ if has nginx; then
 fi
 if has pingora; then
   run_one pingora "pingora minimal proxy" "$PINGORA_BIN" "127.0.0.1:$PORT" "127.0.0.1:$UPSTREAM_PORT" 1
+fi
+if has core; then
+  run_one core "pingora-core proxy (no framework)" "$CORE_BIN" "127.0.0.1:$PORT" "127.0.0.1:$UPSTREAM_PORT" 1
 fi
 serve=(serve --listen "127.0.0.1:$PORT" --upstream "127.0.0.1:$UPSTREAM_PORT" --threads 1 --log-file off --watch false)
 if has empty; then

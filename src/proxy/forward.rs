@@ -1,58 +1,116 @@
-//! Forwarding a fully buffered request by hand, for the one case pingora cannot replay (see
-//! [`super::body`]): the body was read completely while inspecting it and is larger than
-//! pingora's 64 KiB replay buffer. The body is at most the window plus one read (< 128 KiB).
+//! Forwarding a request by hand: one upstream exchange on a pooled connection, the response
+//! streamed back downstream. Two callers:
+//! * [`super::fast`], for requests without a body (most of them), which skips pingora's proxy
+//!   framework;
+//! * the body phase, for the one case pingora cannot replay (see [`super::body`]): the body was
+//!   read completely while inspecting it and is larger than pingora's 64 KiB replay buffer. The
+//!   body is then at most the window plus one read (< 128 KiB).
+//!
+//! What goes upstream follows pingora's own HTTP/1 proxying: the request as HTTP/1.1 without its
+//! hop-by-hop fields; a close-delimited response goes back chunked so the client connection can
+//! stay open; 1xx responses are passed on.
 
 use bytes::Bytes;
+use http::header;
 use pingora::connectors::http::Connector;
+use pingora::http::ResponseHeader;
 use pingora::prelude::*;
+use pingora::protocols::http::client::HttpSession;
 use pingora::proxy::Session;
 
-/// Sends the request with `body` to `peer` and streams the response back downstream.
-/// Returns the upstream status.
+/// Hop-by-hop fields (RFC 9110 §7.6.1 and the ones pingora strips): never forwarded.
+const HOP_BY_HOP: [&str; 10] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "http2-settings",
+];
+
+/// The request's body, as far as forwarding is concerned.
+pub enum Body {
+    /// No body, and no hop-by-hop field but `Connection` (what [`super::fast`] admits).
+    None,
+    /// The whole body, read while inspecting it; sent with a `Content-Length`.
+    Buffered(Bytes),
+}
+
+/// Sends the request to `peer` and streams the response back downstream. Returns the upstream
+/// status.
 ///
 /// Errors: upstream failures are marked as upstream errors (the caller answers 502); downstream
 /// write failures as downstream errors.
-pub async fn buffered(
+pub async fn exchange(
     connector: &Connector,
     peer: &HttpPeer,
     session: &mut Session,
-    body: Bytes,
+    body: Body,
     inserted: &[(Box<str>, Box<str>)],
     drop_expect: bool,
 ) -> Result<u16> {
     let mut req = session.req_header().clone();
+    req.set_version(http::Version::HTTP_11);
+    match &body {
+        Body::None => {
+            req.remove_header(&header::CONNECTION);
+        }
+        Body::Buffered(bytes) => {
+            for name in HOP_BY_HOP {
+                req.remove_header(name);
+            }
+            req.insert_header(header::CONTENT_LENGTH, bytes.len())?;
+        }
+    }
     for (name, value) in inserted {
         req.insert_header(name.to_string(), value.as_ref())?;
     }
     if drop_expect {
-        req.remove_header(&http::header::EXPECT);
+        req.remove_header(&header::EXPECT);
     }
-    req.remove_header(&http::header::TRANSFER_ENCODING);
-    req.insert_header(http::header::CONTENT_LENGTH, body.len())?;
 
     let (mut up, _reused) = connector
         .get_http_session(peer)
         .await
         .map_err(|e| e.into_up())?;
+    if let HttpSession::H1(h1) = &mut up {
+        h1.read_timeout = peer.options.read_timeout;
+        h1.write_timeout = peer.options.write_timeout;
+    }
     up.write_request_header(Box::new(req))
         .await
         .map_err(|e| e.into_up())?;
-    up.write_request_body(body, true)
-        .await
-        .map_err(|e| e.into_up())?;
+    if let Body::Buffered(bytes) = body {
+        up.write_request_body(bytes, true)
+            .await
+            .map_err(|e| e.into_up())?;
+    }
     up.finish_request_body().await.map_err(|e| e.into_up())?;
-    up.read_response_header().await.map_err(|e| e.into_up())?;
-    let resp = match up.response_header() {
-        Some(r) => r.clone(),
-        None => {
-            return Error::e_explain(
-                ErrorType::InvalidHTTPHeader,
-                "upstream sent no response header",
-            )
-            .map_err(|e| e.into_up())
+    let resp = loop {
+        up.read_response_header().await.map_err(|e| e.into_up())?;
+        let Some(resp) = up.response_header() else {
+            return Error::e_explain(InvalidHTTPHeader, "upstream sent no response header")
+                .map_err(|e| e.into_up());
+        };
+        match resp.status.as_u16() {
+            // No upgrade was asked for (the requests here carry no `Upgrade`).
+            101 => {
+                return Error::e_explain(InvalidHTTPHeader, "upstream switched protocols")
+                    .map_err(|e| e.into_up())
+            }
+            100..=199 => {
+                let info = Box::new(resp.clone());
+                session.write_response_header(info, false).await?;
+            }
+            _ => break resp.clone(),
         }
     };
     let status = resp.status.as_u16();
+    let resp = chunk_if_close_delimited(resp, session.req_header().method == http::Method::HEAD);
     session.write_response_header(Box::new(resp), false).await?;
     while let Some(chunk) = up.read_response_body().await.map_err(|e| e.into_up())? {
         session.write_response_body(Some(chunk), false).await?;
@@ -62,4 +120,47 @@ pub async fn buffered(
         .release_http_session(up, peer, peer.options.idle_timeout)
         .await;
     Ok(status)
+}
+
+/// A response whose body ends when the upstream closes is sent on as chunked (HTTP/1.1), so the
+/// client's connection outlives it, as pingora does.
+fn chunk_if_close_delimited(mut resp: ResponseHeader, head_request: bool) -> ResponseHeader {
+    let no_body = head_request || matches!(resp.status.as_u16(), 204 | 304);
+    if !no_body
+        && resp.headers.get(header::TRANSFER_ENCODING).is_none()
+        && resp.headers.get(header::CONTENT_LENGTH).is_none()
+    {
+        resp.set_version(http::Version::HTTP_11);
+        // A fixed, valid value: inserting it cannot fail.
+        let _ = resp.insert_header(header::TRANSFER_ENCODING, "chunked");
+    }
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn close_delimited_responses_become_chunked_unless_bodiless() {
+        let bare = ResponseHeader::build(200, None).unwrap();
+        let out = chunk_if_close_delimited(bare.clone(), false);
+        assert_eq!(out.headers.get("transfer-encoding").unwrap(), "chunked");
+        assert_eq!(out.version, http::Version::HTTP_11);
+        assert!(chunk_if_close_delimited(bare, true)
+            .headers
+            .get("transfer-encoding")
+            .is_none());
+        let not_modified = ResponseHeader::build(304, None).unwrap();
+        assert!(chunk_if_close_delimited(not_modified, false)
+            .headers
+            .get("transfer-encoding")
+            .is_none());
+        let mut sized = ResponseHeader::build(200, None).unwrap();
+        sized.insert_header("content-length", "2").unwrap();
+        assert!(chunk_if_close_delimited(sized, false)
+            .headers
+            .get("transfer-encoding")
+            .is_none());
+    }
 }

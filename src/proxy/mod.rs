@@ -13,6 +13,7 @@
 
 pub mod body;
 pub mod entry;
+pub mod fast;
 pub mod forward;
 pub mod respond;
 pub mod view;
@@ -78,7 +79,8 @@ pub struct ProxySettings {
     pub tls: bool,
 }
 
-/// The `ProxyHttp` implementation.
+/// What both request paths share: the snapshot, the upstream, metrics and the log sink. The fast
+/// path ([`fast`]) uses it directly, pingora's proxy through [`Hooks`].
 pub struct WafProxy {
     snapshots: Arc<ArcSwap<Snapshot>>,
     settings: ProxySettings,
@@ -210,6 +212,53 @@ impl WafProxy {
         })
     }
 
+    /// Answers a request that could not be proxied (when nothing was sent yet) and returns the
+    /// status for the log: 502 for upstream failures, 400 for a malformed request, 500 for
+    /// webacl's own, 0 when the client went away.
+    async fn fail(&self, session: &mut Session, e: &Error, ctx: &mut RequestCtx) -> u16 {
+        let code = match e.etype() {
+            ErrorType::HTTPStatus(code) => *code,
+            _ => match e.esource() {
+                ErrorSource::Upstream => 502,
+                ErrorSource::Downstream => match e.etype() {
+                    ErrorType::WriteError | ErrorType::ReadError | ErrorType::ConnectionClosed => 0,
+                    _ => 400,
+                },
+                ErrorSource::Internal | ErrorSource::Unset => 500,
+            },
+        };
+        if code == 502 {
+            self.metrics.upstream_error();
+        }
+        if code > 0 {
+            ctx.failed = Some(code);
+            if session.response_written().is_none() {
+                let reply = if code == 502 {
+                    respond::bad_gateway()
+                } else {
+                    Reply {
+                        status: code,
+                        headers: Vec::new(),
+                        content_type: None,
+                        body: Bytes::new(),
+                    }
+                };
+                let _ = respond::send(session, &reply).await;
+            }
+        }
+        code
+    }
+
+    /// Queues the request's log record; never blocks (a full queue drops and counts).
+    fn log(&self, ctx: &mut RequestCtx) {
+        if let Some(mut entry) = ctx.entry.take() {
+            entry.failed = ctx.failed;
+            if !self.sink.submit_deferred(entry) {
+                self.metrics.log_record_dropped();
+            }
+        }
+    }
+
     /// Offers the request to the samples of the Web ACL and of each matching rule that has
     /// `SampledRequestsEnabled`: lock-free unless a ring takes it; `record` is called only then.
     fn sample<'r>(
@@ -258,8 +307,12 @@ impl WafProxy {
     }
 }
 
+/// The `ProxyHttp` implementation: webacl's hooks in pingora's proxy, which serves every request
+/// the fast path does not (bodies, upgrades, HTTP/2; see [`fast`]).
+pub struct Hooks(pub Arc<WafProxy>);
+
 #[async_trait]
-impl ProxyHttp for WafProxy {
+impl ProxyHttp for Hooks {
     type CTX = RequestCtx;
 
     fn new_ctx(&self) -> RequestCtx {
@@ -278,7 +331,7 @@ impl ProxyHttp for WafProxy {
     /// of this future, which pingora boxes and so copies on every request.
     async fn request_filter(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<bool> {
         // Loaded once: the body phase, the answer and the log entry all see this snapshot.
-        let snap = self.snapshots.load_full();
+        let snap = self.0.snapshots.load_full();
         let window = if !snap.acl.uses_body() {
             body::Window::declared(session)
         } else if session.as_downstream_mut().is_body_empty() {
@@ -288,17 +341,17 @@ impl ProxyHttp for WafProxy {
             Box::pin(body::read(session, snap.acl.body_limit())).await?
         };
         ctx.sent_continue = window.sent_continue;
-        if let Some(reply) = self.decide(session, &snap, &window, ctx) {
+        if let Some(reply) = self.0.decide(session, &snap, &window, ctx) {
             Box::pin(respond::send(session, &reply)).await?;
             return Ok(true);
         }
         if window.forward_buffered {
             let inserted = std::mem::take(&mut ctx.inserted);
-            Box::pin(forward::buffered(
-                &self.connector,
-                &self.peer,
+            Box::pin(forward::exchange(
+                &self.0.connector,
+                &self.0.peer,
                 session,
-                Bytes::from(window.bytes),
+                forward::Body::Buffered(Bytes::from(window.bytes)),
                 &inserted,
                 window.sent_continue,
             ))
@@ -314,7 +367,7 @@ impl ProxyHttp for WafProxy {
         _session: &mut Session,
         _ctx: &mut RequestCtx,
     ) -> Result<Box<HttpPeer>> {
-        Ok(Box::new(self.peer.clone()))
+        Ok(Box::new(self.0.peer.clone()))
     }
 
     /// Adds the Web ACL's inserted headers (overwriting same-named ones).
@@ -361,49 +414,13 @@ impl ProxyHttp for WafProxy {
         e: &Error,
         ctx: &mut RequestCtx,
     ) -> FailToProxy {
-        let code = match e.etype() {
-            ErrorType::HTTPStatus(code) => *code,
-            _ => match e.esource() {
-                ErrorSource::Upstream => 502,
-                ErrorSource::Downstream => match e.etype() {
-                    ErrorType::WriteError | ErrorType::ReadError | ErrorType::ConnectionClosed => 0,
-                    _ => 400,
-                },
-                ErrorSource::Internal | ErrorSource::Unset => 500,
-            },
-        };
-        if code == 502 {
-            self.metrics.upstream_error();
-        }
-        if code > 0 {
-            ctx.failed = Some(code);
-            if session.response_written().is_none() {
-                let reply = if code == 502 {
-                    respond::bad_gateway()
-                } else {
-                    Reply {
-                        status: code,
-                        headers: Vec::new(),
-                        content_type: None,
-                        body: Bytes::new(),
-                    }
-                };
-                let _ = respond::send(session, &reply).await;
-            }
-        }
         FailToProxy {
-            error_code: code,
+            error_code: self.0.fail(session, e, ctx).await,
             can_reuse_downstream: false,
         }
     }
 
-    /// Writes the request's log record; never blocks (a full queue drops and counts).
     async fn logging(&self, _session: &mut Session, _e: Option<&Error>, ctx: &mut RequestCtx) {
-        if let Some(mut entry) = ctx.entry.take() {
-            entry.failed = ctx.failed;
-            if !self.sink.submit_deferred(entry) {
-                self.metrics.log_record_dropped();
-            }
-        }
+        self.0.log(ctx);
     }
 }

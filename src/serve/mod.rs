@@ -22,7 +22,7 @@ use crate::compile::BuildOptions;
 use crate::log::config::LoggingConfig;
 use crate::log::sink::LogSink;
 use crate::metrics::Metrics;
-use crate::proxy::{ProxySettings, Upstream, WafProxy};
+use crate::proxy::{fast, Hooks, ProxySettings, Upstream, WafProxy};
 use crate::reload::{AclSource, Reloader};
 use crate::validate::Diagnostic;
 use pingora::server::configuration::ServerConf;
@@ -205,9 +205,17 @@ pub fn run(args: ServeArgs) -> Result<(), ServeError> {
         idle_timeout: Duration::from_millis(s.idle_timeout_ms),
         tls: s.tls.is_some(),
     };
-    let proxy = WafProxy::new(reloader.current(), settings, metrics.clone(), sink);
-    let mut service =
-        pingora::proxy::http_proxy_service_with_name(&server.configuration, proxy, "webacl proxy");
+    let waf = Arc::new(WafProxy::new(
+        reloader.current(),
+        settings,
+        metrics.clone(),
+        sink,
+    ));
+    let hooks = pingora::proxy::http_proxy(&server.configuration, Hooks(Arc::clone(&waf)));
+    let mut service = pingora::services::listening::Service::new(
+        "webacl proxy".into(),
+        fast::App::new(waf, hooks),
+    );
     match &s.tls {
         Some((cert, key)) => {
             let mut tls = pingora::listeners::tls::TlsSettings::intermediate(
