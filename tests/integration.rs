@@ -1149,6 +1149,57 @@ fn close_delimited_upstream_response_is_sent_chunked() {
     }
 }
 
+/// An upstream that closes a kept-alive connection instead of answering its second request
+/// costs no request: webacl retries once on a new connection when a reused one fails before
+/// the response head arrives (and drops pooled connections it finds closed; see proxy::pool).
+#[test]
+fn upstream_closing_kept_alive_connections_costs_no_request() {
+    use std::io::{BufRead, Write};
+    fn read_head(r: &mut impl BufRead) -> bool {
+        loop {
+            let mut line = String::new();
+            if r.read_line(&mut line).unwrap_or(0) == 0 {
+                return false;
+            }
+            if line.trim().is_empty() {
+                return true;
+            }
+        }
+    }
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let upstream = listener.local_addr().unwrap();
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = accepted.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            std::thread::spawn(move || {
+                let mut r = std::io::BufReader::new(conn.try_clone().unwrap());
+                if read_head(&mut r) {
+                    let _ = conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+                    // The next request on this connection is read, then the connection closed
+                    // with no answer.
+                    read_head(&mut r);
+                }
+            });
+        }
+    });
+    let p = Proxy::start("idleclose", &["--upstream", &format!("http://{upstream}")]);
+    let (mut conn, mut reader) = raw_connection(p.port);
+    for i in 0..6 {
+        write!(
+            conn,
+            "GET /r{i} HTTP/1.1\r\nHost: t\r\nUser-Agent: integration-test/1\r\n\r\n"
+        )
+        .unwrap();
+        let (status, _, body) = read_response(&mut reader);
+        assert_eq!((status, body.as_slice()), (200, &b"ok"[..]), "request {i}");
+    }
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 6);
+    assert!(p.metrics().contains("webacl_upstream_errors_total 0"));
+}
+
 /// A TOML config holds the settings; flags override it.
 #[test]
 fn toml_config_and_flag_override() {

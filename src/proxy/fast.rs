@@ -138,7 +138,7 @@ impl App {
         let outcome = match waf.decide(&session, &snap, &body::Window::empty(), &mut ctx) {
             Some(reply) => respond::send(&mut session, &reply).await,
             None => forward::exchange(
-                &waf.connector,
+                &waf.pool,
                 &waf.peer,
                 &mut session,
                 Body::None,

@@ -8,14 +8,14 @@
 //!
 //! What goes upstream follows pingora's own HTTP/1 proxying: the request as HTTP/1.1 without its
 //! hop-by-hop fields; a close-delimited response goes back chunked so the client connection can
-//! stay open; 1xx responses are passed on.
+//! stay open; 1xx responses are passed on. Connections come from webacl's [`Pool`].
 
+use super::pool::Pool;
 use bytes::Bytes;
 use http::header;
-use pingora::connectors::http::Connector;
-use pingora::http::ResponseHeader;
+use pingora::http::{RequestHeader, ResponseHeader};
 use pingora::prelude::*;
-use pingora::protocols::http::client::HttpSession;
+use pingora::protocols::http::v1::client::HttpSession;
 use pingora::proxy::Session;
 
 /// Hop-by-hop fields (RFC 9110 §7.6.1 and the ones pingora strips): never forwarded.
@@ -41,21 +41,77 @@ pub enum Body {
 }
 
 /// Sends the request to `peer` and streams the response back downstream. Returns the upstream
-/// status.
+/// status. A reused connection that breaks before the response head arrives (the upstream closed
+/// it while idle) is replaced by a new one once, as pingora's proxy does; a timeout is not retried.
 ///
 /// Errors: upstream failures are marked as upstream errors (the caller answers 502); downstream
 /// write failures as downstream errors.
 pub async fn exchange(
-    connector: &Connector,
+    pool: &Pool,
     peer: &HttpPeer,
     session: &mut Session,
     body: Body,
     inserted: &[(Box<str>, Box<str>)],
     drop_expect: bool,
 ) -> Result<u16> {
-    let mut req = session.req_header().clone();
+    let mut fresh = false;
+    let mut up = loop {
+        let req = upstream_head(session.req_header(), &body, inserted, drop_expect)?;
+        let (mut up, reused) = pool.session(peer, fresh).await.map_err(|e| e.into_up())?;
+        match send(&mut up, req, &body).await {
+            Ok(()) => break up,
+            Err(mut e) => {
+                // pingora marks the failures a reused connection may cause (closed, reset) as
+                // retryable when the connection was reused; a failed write counts too.
+                e.retry.decide_reuse(reused);
+                if !(e.retry() || (reused && e.etype() == &ErrorType::WriteError)) {
+                    return Err(e.into_up());
+                }
+                fresh = true;
+            }
+        }
+    };
+    let head_request = session.req_header().method == http::Method::HEAD;
+    let resp = loop {
+        let Some(resp) = up.resp_header() else {
+            return Error::e_explain(InvalidHTTPHeader, "upstream sent no response header")
+                .map_err(|e| e.into_up());
+        };
+        match resp.status.as_u16() {
+            // No upgrade was asked for (the requests here carry no `Upgrade`).
+            101 => {
+                return Error::e_explain(InvalidHTTPHeader, "upstream switched protocols")
+                    .map_err(|e| e.into_up())
+            }
+            100..=199 => {
+                let info = Box::new(resp.clone());
+                session.write_response_header(info, false).await?;
+                up.read_response().await.map_err(|e| e.into_up())?;
+            }
+            _ => break chunk_if_close_delimited(resp.clone(), head_request),
+        }
+    };
+    let status = resp.status.as_u16();
+    session.write_response_header(Box::new(resp), false).await?;
+    while let Some(chunk) = up.read_body_bytes().await.map_err(|e| e.into_up())? {
+        session.write_response_body(Some(chunk), false).await?;
+    }
+    session.write_response_body(None, true).await?;
+    pool.put(up).await;
+    Ok(status)
+}
+
+/// The request head as it goes upstream: HTTP/1.1, without hop-by-hop fields, with the Web ACL's
+/// inserted headers.
+fn upstream_head(
+    client: &RequestHeader,
+    body: &Body,
+    inserted: &[(Box<str>, Box<str>)],
+    drop_expect: bool,
+) -> Result<Box<RequestHeader>> {
+    let mut req = Box::new(client.clone());
     req.set_version(http::Version::HTTP_11);
-    match &body {
+    match body {
         Body::None => {
             req.remove_header(&header::CONNECTION);
         }
@@ -72,54 +128,18 @@ pub async fn exchange(
     if drop_expect {
         req.remove_header(&header::EXPECT);
     }
+    Ok(req)
+}
 
-    let (mut up, _reused) = connector
-        .get_http_session(peer)
-        .await
-        .map_err(|e| e.into_up())?;
-    if let HttpSession::H1(h1) = &mut up {
-        h1.read_timeout = peer.options.read_timeout;
-        h1.write_timeout = peer.options.write_timeout;
-    }
-    up.write_request_header(Box::new(req))
-        .await
-        .map_err(|e| e.into_up())?;
+/// Writes the request and reads the first response head.
+async fn send(up: &mut HttpSession, req: Box<RequestHeader>, body: &Body) -> Result<()> {
+    up.write_request_header(req).await?;
     if let Body::Buffered(bytes) = body {
-        up.write_request_body(bytes, true)
-            .await
-            .map_err(|e| e.into_up())?;
+        up.write_body(bytes).await?;
     }
-    up.finish_request_body().await.map_err(|e| e.into_up())?;
-    let resp = loop {
-        up.read_response_header().await.map_err(|e| e.into_up())?;
-        let Some(resp) = up.response_header() else {
-            return Error::e_explain(InvalidHTTPHeader, "upstream sent no response header")
-                .map_err(|e| e.into_up());
-        };
-        match resp.status.as_u16() {
-            // No upgrade was asked for (the requests here carry no `Upgrade`).
-            101 => {
-                return Error::e_explain(InvalidHTTPHeader, "upstream switched protocols")
-                    .map_err(|e| e.into_up())
-            }
-            100..=199 => {
-                let info = Box::new(resp.clone());
-                session.write_response_header(info, false).await?;
-            }
-            _ => break resp.clone(),
-        }
-    };
-    let status = resp.status.as_u16();
-    let resp = chunk_if_close_delimited(resp, session.req_header().method == http::Method::HEAD);
-    session.write_response_header(Box::new(resp), false).await?;
-    while let Some(chunk) = up.read_response_body().await.map_err(|e| e.into_up())? {
-        session.write_response_body(Some(chunk), false).await?;
-    }
-    session.write_response_body(None, true).await?;
-    connector
-        .release_http_session(up, peer, peer.options.idle_timeout)
-        .await;
-    Ok(status)
+    up.finish_body().await?;
+    up.read_response().await?;
+    Ok(())
 }
 
 /// A response whose body ends when the upstream closes is sent on as chunked (HTTP/1.1), so the

@@ -15,6 +15,7 @@ pub mod body;
 pub mod entry;
 pub mod fast;
 pub mod forward;
+pub mod pool;
 pub mod respond;
 pub mod view;
 
@@ -30,7 +31,6 @@ use arc_swap::ArcSwap;
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
 use entry::Entry;
-use pingora::connectors::http::Connector;
 use pingora::http::RequestHeader;
 use pingora::modules::http::HttpModules;
 use pingora::prelude::*;
@@ -85,7 +85,8 @@ pub struct WafProxy {
     snapshots: Arc<ArcSwap<Snapshot>>,
     settings: ProxySettings,
     peer: HttpPeer,
-    connector: Connector,
+    /// Upstream connections of the requests webacl forwards itself.
+    pool: pool::Pool,
     metrics: Arc<Metrics>,
     sink: Arc<LogSink>,
     /// `settings.source_id`, shared with the log entries instead of copied into each.
@@ -125,9 +126,9 @@ impl WafProxy {
         WafProxy {
             snapshots,
             source_id: settings.source_id.as_str().into(),
+            pool: pool::Pool::new(settings.idle_timeout),
             settings,
             peer,
-            connector: Connector::new(None),
             metrics,
             sink,
         }
@@ -348,7 +349,7 @@ impl ProxyHttp for Hooks {
         if window.forward_buffered {
             let inserted = std::mem::take(&mut ctx.inserted);
             Box::pin(forward::exchange(
-                &self.0.connector,
+                &self.0.pool,
                 &self.0.peer,
                 session,
                 forward::Body::Buffered(Bytes::from(window.bytes)),
