@@ -1200,6 +1200,170 @@ fn upstream_closing_kept_alive_connections_costs_no_request() {
     assert!(p.metrics().contains("webacl_upstream_errors_total 0"));
 }
 
+/// The fast path and pingora's proxy framework (`--fast-path false`) give the same answers and
+/// send the upstream the same bytes, request by request: an upstream that answers with the
+/// request it received, and a list of odd and ordinary requests, each on its own connection,
+/// read until the proxy closes it or goes quiet.
+#[test]
+fn fast_path_and_pingora_proxy_agree_byte_for_byte() {
+    use std::io::{BufRead, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let upstream = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            std::thread::spawn(move || {
+                let mut r = std::io::BufReader::new(conn.try_clone().unwrap());
+                loop {
+                    let mut head = Vec::new();
+                    while !head.ends_with(b"\r\n\r\n") {
+                        if r.read_until(b'\n', &mut head).unwrap_or(0) == 0 {
+                            return;
+                        }
+                    }
+                    let text = String::from_utf8_lossy(&head).to_ascii_lowercase();
+                    let len = text
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .map_or(0, |v| v.trim().parse().unwrap());
+                    let mut body = vec![0; len];
+                    r.read_exact(&mut body).unwrap();
+                    head.extend_from_slice(&body);
+                    let answer =
+                        format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", head.len());
+                    let _ = conn.write_all(answer.as_bytes());
+                    let _ = conn.write_all(&head);
+                }
+            });
+        }
+    });
+    let dir = temp_dir("agree-acl");
+    let acl = web_acl(
+        "agree",
+        vec![rule(
+            "BlockTraversal",
+            0,
+            byte_match(
+                "../",
+                json!({ "QueryString": {} }),
+                "CONTAINS",
+                "URL_DECODE",
+            ),
+            block(),
+        )],
+        allow(),
+        Value::Null,
+    );
+    let path = acl_file(&dir, "acl.json", &acl);
+    let up = format!("http://{upstream}");
+    let fast = Proxy::start("agree-fast", &["--web-acl", &path, "--upstream", &up]);
+    let framework = Proxy::start(
+        "agree-framework",
+        &[
+            "--web-acl",
+            &path,
+            "--upstream",
+            &up,
+            "--fast-path",
+            "false",
+        ],
+    );
+    let ua = "User-Agent: integration-test/1\r\nAccept: text/html\r\n";
+    let cases: Vec<(&str, String)> = vec![
+        (
+            "GET 1.1",
+            format!("GET /a?b=1 HTTP/1.1\r\nHost: x\r\n{ua}\r\n"),
+        ),
+        ("GET 1.0", format!("GET /a HTTP/1.0\r\n{ua}\r\n")),
+        (
+            "GET 1.0 keep-alive",
+            format!("GET /a HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n{ua}\r\n"),
+        ),
+        (
+            "close",
+            format!("GET /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{ua}\r\n"),
+        ),
+        ("HEAD", format!("HEAD /a HTTP/1.1\r\nHost: x\r\n{ua}\r\n")),
+        (
+            "pipelined",
+            format!("GET /p HTTP/1.1\r\nHost: x\r\n{ua}\r\n").repeat(2),
+        ),
+        (
+            "absolute form",
+            format!("GET http://x/abs HTTP/1.1\r\nHost: x\r\n{ua}\r\n"),
+        ),
+        ("no Host", format!("GET /a HTTP/1.1\r\n{ua}\r\n")),
+        (
+            "two Hosts",
+            format!("GET /a HTTP/1.1\r\nHost: x\r\nHost: y\r\n{ua}\r\n"),
+        ),
+        (
+            "malformed",
+            "GET /a HTTP/1.1\r\nHo st: x\r\n\r\n".to_string(),
+        ),
+        (
+            "LF only",
+            format!("GET /a HTTP/1.1\nHost: x\n{}\n", ua.replace("\r\n", "\n")),
+        ),
+        (
+            "blocked",
+            format!("GET /a?f=../../etc/passwd HTTP/1.1\r\nHost: x\r\n{ua}\r\n"),
+        ),
+        (
+            "OPTIONS *",
+            format!("OPTIONS * HTTP/1.1\r\nHost: x\r\n{ua}\r\n"),
+        ),
+        (
+            "POST empty",
+            format!("POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n{ua}\r\n"),
+        ),
+        (
+            "POST body",
+            format!("POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n{ua}\r\nhello"),
+        ),
+        (
+            "Keep-Alive field",
+            format!("GET /a HTTP/1.1\r\nHost: x\r\nKeep-Alive: timeout=5\r\n{ua}\r\n"),
+        ),
+        (
+            "Connection nominates",
+            format!("GET /a HTTP/1.1\r\nHost: x\r\nConnection: X-Gone\r\nX-Gone: 1\r\n{ua}\r\n"),
+        ),
+    ];
+    let exchange = |port: u16, raw: &str| -> String {
+        let mut conn = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        conn.set_read_timeout(Some(Duration::from_millis(300)))
+            .unwrap();
+        conn.write_all(raw.as_bytes()).unwrap();
+        let mut out = Vec::new();
+        let mut buf = [0u8; 4096];
+        let end = loop {
+            match conn.read(&mut buf) {
+                Ok(0) => break "<closed>",
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+                Err(_) => break "<open>",
+            }
+        };
+        let text = String::from_utf8_lossy(&out);
+        let without_date: Vec<&str> = text
+            .split("\r\n")
+            .filter(|l| !l.to_ascii_lowercase().starts_with("date:"))
+            .collect();
+        format!("{}{end}", without_date.join("\r\n"))
+    };
+    for (name, raw) in &cases {
+        let a = exchange(fast.port, raw);
+        let b = exchange(framework.port, raw);
+        assert_eq!(a, b, "{name}: fast path vs pingora's proxy");
+        assert!(a.starts_with("HTTP/1.1 "), "{name}: {a}");
+    }
+    // The comparison saw the upstream's view too: the echoed request carries no hop-by-hop field.
+    let answer = exchange(fast.port, &cases[2].1);
+    let (_, seen) = answer.split_once("\r\n\r\n").unwrap();
+    assert!(seen.starts_with("GET /a HTTP/1.1\r\n"), "{seen}");
+    assert!(!seen.to_ascii_lowercase().contains("connection:"), "{seen}");
+}
+
 /// A TOML config holds the settings; flags override it.
 #[test]
 fn toml_config_and_flag_override() {

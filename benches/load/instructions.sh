@@ -18,7 +18,7 @@ empty Web ACL), acl (webacl with LOAD_ACL), modsec (nginx + ModSecurity + CRS). 
 
 Usage: benches/load/instructions.sh [--help]
 Environment:
-  SETUPS="nginx pingora empty acl modsec"
+  SETUPS="nginx pingora core empty acl modsec"
   DURATION=10s      instrumented wrk run per setup
   CACHE_SIM=1       also simulate this machine's L1 caches (valgrind --cache-sim=yes) and report
                     instruction- and data-cache misses per request: inside a proxy, the proxy's
@@ -33,7 +33,7 @@ EOF
 case "${1:-}" in -h|--help) usage; exit 0 ;; "") ;; *) usage >&2; exit 2 ;; esac
 
 cd "$(dirname "$0")/../.."
-SETUPS=${SETUPS:-nginx pingora empty acl modsec}
+SETUPS=${SETUPS:-nginx pingora core empty acl modsec}
 DURATION=${DURATION:-10s}
 TARGET=${CARGO_TARGET_DIR:-target}
 REFERENCE=rulesets/bench/reference-acl.json

@@ -20,6 +20,8 @@ proxy (webacl_evaluation_seconds from each webacl's /metrics, on its port + 100)
 Setups (SETUPS, in this order):
   nginx      nginx as a plain reverse proxy (keep-alive to the upstream)
   pingora    a pingora proxy with pingora's defaults and no WAF (benches/load/pingora_minimal.rs)
+  core       a proxy on pingora's server and HTTP/1 codec without its proxy framework, no WAF
+             (benches/load/pingora_core_proxy.rs): the floor under webacl's fast path
   empty      webacl serve with an empty Web ACL (pingora + webacl's hooks, no rules)
   acl        webacl serve with LOAD_ACL (the reference ACL when present, else the starter ACL)
   modsec     nginx + ModSecurity v3 + OWASP CRS, paranoia level 1, blocking (SecRuleEngine On)
@@ -39,7 +41,7 @@ Environment:
                     alike); the table shows medians
   DURATION=10s      length of each wrk run
   CONNS=32          wrk connections (wrk -t1 -c$CONNS)
-  SETUPS="nginx pingora empty acl modsec"
+  SETUPS="nginx pingora core empty acl modsec"
   TRAFFIC="benign attack"
   LOAD_ACL=FILE     the Web ACL of the "acl" setup [rulesets/bench/reference-acl.json if it
                     exists, else rulesets/starter-acl.json]
@@ -48,6 +50,7 @@ Environment:
                     label gets its own "empty" and "acl" rows [one build: cargo build --release]
   WEBACL_ARGS="..." extra flags for every webacl serve
   PINGORA_BIN=PATH  a prebuilt pingora_minimal example [built with cargo]
+  CORE_BIN=PATH     a prebuilt pingora_core_proxy example [built with cargo]
   BASE_PORT=18080   the upstream listens there, the proxies on the ports after it
   OUT=FILE          also write every single measurement (TSV) there
 EOF
@@ -58,7 +61,7 @@ cd "$(dirname "$0")/../.."
 RUNS=${RUNS:-3}
 DURATION=${DURATION:-10s}
 CONNS=${CONNS:-32}
-SETUPS=${SETUPS:-nginx pingora empty acl modsec}
+SETUPS=${SETUPS:-nginx pingora core empty acl modsec}
 TRAFFIC=${TRAFFIC:-benign attack}
 WEBACL_ARGS=${WEBACL_ARGS:-}
 TARGET=${CARGO_TARGET_DIR:-target}
@@ -104,6 +107,11 @@ if has pingora && [ -z "${PINGORA_BIN:-}" ]; then
   say "building the minimal pingora proxy (release example)..."
   cargo build --release --quiet --example pingora_minimal
   PINGORA_BIN=$TARGET/release/examples/pingora_minimal
+fi
+if has core && [ -z "${CORE_BIN:-}" ]; then
+  say "building the pingora-core proxy (release example)..."
+  cargo build --release --quiet --example pingora_core_proxy
+  CORE_BIN=$TARGET/release/examples/pingora_core_proxy
 fi
 
 WORK=$(mktemp -d)
@@ -174,6 +182,12 @@ if has pingora; then
   taskset -c 0 "$PINGORA_BIN" "127.0.0.1:$port" "127.0.0.1:$UPSTREAM_PORT" 1 > "$WORK/pingora.out" 2>&1 &
   PIDS+=($!)
   add_setup pingora "pingora minimal proxy" "$port" "$!"
+fi
+if has core; then
+  port=$((next_port++))
+  taskset -c 0 "$CORE_BIN" "127.0.0.1:$port" "127.0.0.1:$UPSTREAM_PORT" 1 > "$WORK/core.out" 2>&1 &
+  PIDS+=($!)
+  add_setup core "pingora-core proxy (no framework)" "$port" "$!"
 fi
 
 cat > "$WORK/empty.json" <<'ACL'

@@ -41,13 +41,16 @@ const MAX_FAST_FIELDS: usize = 64;
 pub struct App {
     waf: Arc<WafProxy>,
     pingora: Arc<HttpProxy<Hooks>>,
+    /// `--fast-path`: off sends every connection to pingora's proxy.
+    enabled: bool,
 }
 
 impl App {
-    pub fn new(waf: Arc<WafProxy>, pingora: HttpProxy<Hooks>) -> App {
+    pub fn new(waf: Arc<WafProxy>, pingora: HttpProxy<Hooks>, enabled: bool) -> App {
         App {
             waf,
             pingora: Arc::new(pingora),
+            enabled,
         }
     }
 }
@@ -71,7 +74,7 @@ impl ServerApp for App {
         mut stream: Stream,
         shutdown: &ShutdownWatch,
     ) -> Option<Stream> {
-        if matches!(stream.selected_alpn_proto(), Some(ALPN::H2)) {
+        if !self.enabled || matches!(stream.selected_alpn_proto(), Some(ALPN::H2)) {
             return self.pingora.process_new(stream, shutdown).await;
         }
         let mut buf = BytesMut::with_capacity(HEAD_BUF);

@@ -75,6 +75,8 @@ pub struct ProxySettings {
     pub read_timeout: Duration,
     pub write_timeout: Duration,
     pub idle_timeout: Duration,
+    /// Idle upstream connections kept (`--upstream-keepalive-pool`).
+    pub keepalive_pool: usize,
     /// Whether the listener terminates TLS (for the log's `scheme`).
     pub tls: bool,
 }
@@ -126,7 +128,7 @@ impl WafProxy {
         WafProxy {
             snapshots,
             source_id: settings.source_id.as_str().into(),
-            pool: pool::Pool::new(settings.idle_timeout),
+            pool: pool::Pool::new(settings.keepalive_pool, settings.idle_timeout),
             settings,
             peer,
             metrics,

@@ -17,9 +17,6 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, ReadBuf};
 
-/// Idle connections kept at most (pingora's default pool size).
-pub const MAX_IDLE: usize = 128;
-
 struct Idle {
     stream: Stream,
     since: Instant,
@@ -27,14 +24,17 @@ struct Idle {
 
 pub struct Pool {
     idle: Mutex<Vec<Idle>>,
+    /// Idle connections kept at most.
+    max_idle: usize,
     idle_timeout: Duration,
     transport: TransportConnector,
 }
 
 impl Pool {
-    pub fn new(idle_timeout: Duration) -> Pool {
+    pub fn new(max_idle: usize, idle_timeout: Duration) -> Pool {
         Pool {
-            idle: Mutex::new(Vec::with_capacity(MAX_IDLE)),
+            idle: Mutex::new(Vec::with_capacity(max_idle)),
+            max_idle,
             idle_timeout,
             transport: TransportConnector::new(None),
         }
@@ -78,7 +78,7 @@ impl Pool {
             .take_while(|c| c.since.elapsed() > self.idle_timeout)
             .count();
         idle.drain(..stale);
-        if idle.len() < MAX_IDLE {
+        if idle.len() < self.max_idle {
             idle.push(Idle {
                 stream,
                 since: Instant::now(),

@@ -203,6 +203,7 @@ pub fn run(args: ServeArgs) -> Result<(), ServeError> {
         read_timeout: Duration::from_millis(s.read_timeout_ms),
         write_timeout: Duration::from_millis(s.write_timeout_ms),
         idle_timeout: Duration::from_millis(s.idle_timeout_ms),
+        keepalive_pool: s.upstream_keepalive_pool,
         tls: s.tls.is_some(),
     };
     let waf = Arc::new(WafProxy::new(
@@ -214,7 +215,7 @@ pub fn run(args: ServeArgs) -> Result<(), ServeError> {
     let hooks = pingora::proxy::http_proxy(&server.configuration, Hooks(Arc::clone(&waf)));
     let mut service = pingora::services::listening::Service::new(
         "webacl proxy".into(),
-        fast::App::new(waf, hooks),
+        fast::App::new(waf, hooks, s.fast_path),
     );
     match &s.tls {
         Some((cert, key)) => {
