@@ -172,18 +172,24 @@ fn prepare(session: &mut ServerSession, received: BytesMut, shutdown: &ShutdownW
 }
 
 /// Reads until `buf` holds a complete request head (or more), and says where it goes.
+///
+/// The buffer is parsed only when a read brings the blank line that ends a head, so a client
+/// that trickles its head in small pieces costs one parse, not one per piece.
 async fn read_head(stream: &mut Stream, buf: &mut BytesMut, shutdown: &ShutdownWatch) -> Head {
+    let mut complete = !buf.is_empty();
     loop {
-        if !buf.is_empty() {
-            match classify(buf) {
-                Some(head) => return head,
-                None if buf.len() >= MAX_FAST_HEAD => return Head::Pingora,
-                None => {}
+        if complete {
+            if let Some(head) = classify(buf) {
+                return head;
             }
+        }
+        if buf.len() >= MAX_FAST_HEAD {
+            return Head::Pingora;
         }
         if buf.capacity() == buf.len() {
             buf.reserve(HEAD_BUF);
         }
+        let before = buf.len();
         let mut stop = shutdown.clone();
         let read = tokio::time::timeout(Duration::from_secs(KEEPALIVE_SECS), stream.read_buf(buf));
         tokio::select! {
@@ -195,7 +201,17 @@ async fn read_head(stream: &mut Stream, buf: &mut BytesMut, shutdown: &ShutdownW
             },
             _ = stop.changed() => return Head::Close,
         }
+        complete = complete || ends_a_head(buf, before);
     }
+}
+
+/// Whether the bytes from `from` on (with the two before, where a line end may have started)
+/// hold an empty line: `\n\n` or `\n\r\n`, the only ways a head can end (httparse accepts bare
+/// `\n` line ends, as pingora does).
+fn ends_a_head(buf: &[u8], from: usize) -> bool {
+    let window = &buf[from.saturating_sub(2)..];
+    memchr::memmem::find(window, b"\n\n").is_some()
+        || memchr::memmem::find(window, b"\n\r\n").is_some()
 }
 
 /// `Some` once `buf` starts with a complete head (or a malformed one); `None` while partial.
@@ -299,6 +315,19 @@ mod tests {
             head(&format!("GET / HTTP/1.1\nHost: x\n{many}\n")),
             Some(Head::Pingora)
         );
+    }
+
+    #[test]
+    fn a_head_ends_only_at_an_empty_line_even_across_reads() {
+        let head = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+        assert!(ends_a_head(head, 0));
+        assert!(!ends_a_head(&head[..head.len() - 2], 0));
+        // The blank line split between two reads: the window reaches back two bytes.
+        for split in head.len() - 3..head.len() {
+            assert!(ends_a_head(head, split), "split at {split}");
+        }
+        assert!(ends_a_head(b"GET / HTTP/1.1\nHost: x\n\n", 20));
+        assert!(!ends_a_head(b"GET / HTTP/1.1\r\nHost: x\r\nAccept: */*", 5));
     }
 
     #[test]
