@@ -616,7 +616,7 @@ fn invalid_logging_configuration_stops_startup() {
 }
 
 /// TLS termination: HTTP/2 is negotiated by ALPN, the ACL applies as in cleartext, and the log
-/// record says `HTTP/2.0` and scheme `https`.
+/// record says `HTTP/2.0` and scheme `https`; HTTP/1.1 over TLS works the same.
 #[test]
 fn tls_terminates_with_http2() {
     let up = Upstream::start();
@@ -669,6 +669,35 @@ fn tls_terminates_with_http2() {
         up.last("/hello").is_some(),
         "the allowed request reached the upstream"
     );
+
+    // HTTP/1.1 over TLS takes the fast path: allowed and blocked alike, logged as https.
+    let h1 = reqwest::blocking::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .http1_only()
+        .build()
+        .unwrap();
+    for _ in 0..2 {
+        let r = h1
+            .get(https("/h1"))
+            .header("User-Agent", "test")
+            .send()
+            .unwrap();
+        assert_eq!(
+            (r.status().as_u16(), r.version()),
+            (200, reqwest::Version::HTTP_11)
+        );
+    }
+    let r = h1
+        .get(https("/?file=../../etc/passwd"))
+        .header("User-Agent", "test")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let recs = p.log_records(5);
+    assert_eq!(recs[2]["httpRequest"]["httpVersion"], "HTTP/1.1");
+    assert_eq!(recs[2]["httpRequest"]["scheme"], "https");
+    assert_eq!(recs[4]["action"], "BLOCK");
+    assert!(up.last("/h1").is_some());
 }
 
 /// `--client-ip-header` takes the client address from a forwarding header.
