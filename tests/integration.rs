@@ -1058,17 +1058,49 @@ fn raw_connection(port: u16) -> (std::net::TcpStream, std::io::BufReader<std::ne
     (conn, reader)
 }
 
-/// Requests without a body take webacl's fast path, the others pingora's proxy; one kept-alive
-/// client connection carries both kinds in turn, and each is answered and forwarded as before:
-/// hop-by-hop fields stay off the upstream request, blocks keep the connection, a body arrives
-/// byte for byte.
-#[test]
-fn fast_path_and_pingora_proxy_share_a_connection() {
-    use std::io::Write;
-    let up = Upstream::start();
-    let dir = temp_dir("fastpath-acl");
+/// A raw HTTP/1 upstream on a loopback port, for tests that need one to misbehave or echo:
+/// `serve` gets each accepted connection, with a reader over it, on a thread of its own.
+/// Returns its URL.
+fn raw_upstream(
+    serve: impl Fn(std::net::TcpStream, &mut std::io::BufReader<std::net::TcpStream>)
+        + Send
+        + Sync
+        + 'static,
+) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let serve = std::sync::Arc::new(serve);
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(conn) = conn else { continue };
+            let serve = serve.clone();
+            std::thread::spawn(move || {
+                let mut r = std::io::BufReader::new(conn.try_clone().unwrap());
+                serve(conn, &mut r);
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+/// One request head as received, up to and with its empty line; `None` at the end of the stream.
+fn read_head(r: &mut impl std::io::BufRead) -> Option<Vec<u8>> {
+    let mut head = Vec::new();
+    loop {
+        let start = head.len();
+        if r.read_until(b'\n', &mut head).unwrap_or(0) == 0 {
+            return None;
+        }
+        if matches!(&head[start..], b"\r\n" | b"\n") {
+            return Some(head);
+        }
+    }
+}
+
+/// A Web ACL that blocks `../` in the query string and allows the rest, written to a file.
+fn traversal_acl(name: &str) -> String {
     let acl = web_acl(
-        "fastpath",
+        name,
         vec![rule(
             "BlockTraversal",
             0,
@@ -1083,7 +1115,18 @@ fn fast_path_and_pingora_proxy_share_a_connection() {
         allow(),
         Value::Null,
     );
-    let path = acl_file(&dir, "acl.json", &acl);
+    acl_file(&temp_dir(&format!("{name}-acl")), "acl.json", &acl)
+}
+
+/// Requests without a body take webacl's fast path, the others pingora's proxy; one kept-alive
+/// client connection carries both kinds in turn, and each is answered and forwarded as before:
+/// hop-by-hop fields stay off the upstream request, blocks keep the connection, a body arrives
+/// byte for byte.
+#[test]
+fn fast_path_and_pingora_proxy_share_a_connection() {
+    use std::io::Write;
+    let up = Upstream::start();
+    let path = traversal_acl("fastpath");
     let p = Proxy::start("fastpath", &["--web-acl", &path, "--upstream", &up.url()]);
     let (mut conn, mut reader) = raw_connection(p.port);
     let ua = "User-Agent: integration-test/1";
@@ -1142,25 +1185,15 @@ fn fast_path_and_pingora_proxy_share_a_connection() {
 /// the client's connection survives it (as pingora's proxy does).
 #[test]
 fn close_delimited_upstream_response_is_sent_chunked() {
-    use std::io::{BufRead, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let upstream = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            let Ok(mut conn) = conn else { continue };
-            let mut r = std::io::BufReader::new(conn.try_clone().unwrap());
-            loop {
-                let mut line = String::new();
-                if r.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
-                    break;
-                }
-            }
+    use std::io::Write;
+    let upstream = raw_upstream(|mut conn, r| {
+        if read_head(r).is_some() {
             let _ =
                 conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\nuntil close");
-            // Dropping `conn` closes it: that ends the body.
         }
+        // Dropping `conn` closes it: that ends the body.
     });
-    let p = Proxy::start("closedelim", &["--upstream", &format!("http://{upstream}")]);
+    let p = Proxy::start("closedelim", &["--upstream", &upstream]);
     let (mut conn, mut reader) = raw_connection(p.port);
     for _ in 0..2 {
         write!(
@@ -1183,38 +1216,19 @@ fn close_delimited_upstream_response_is_sent_chunked() {
 /// the response head arrives (and drops pooled connections it finds closed; see proxy::pool).
 #[test]
 fn upstream_closing_kept_alive_connections_costs_no_request() {
-    use std::io::{BufRead, Write};
-    fn read_head(r: &mut impl BufRead) -> bool {
-        loop {
-            let mut line = String::new();
-            if r.read_line(&mut line).unwrap_or(0) == 0 {
-                return false;
-            }
-            if line.trim().is_empty() {
-                return true;
-            }
-        }
-    }
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let upstream = listener.local_addr().unwrap();
+    use std::io::Write;
     let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let count = accepted.clone();
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            let Ok(mut conn) = conn else { continue };
-            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            std::thread::spawn(move || {
-                let mut r = std::io::BufReader::new(conn.try_clone().unwrap());
-                if read_head(&mut r) {
-                    let _ = conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
-                    // The next request on this connection is read, then the connection closed
-                    // with no answer.
-                    read_head(&mut r);
-                }
-            });
+    let upstream = raw_upstream(move |mut conn, r| {
+        count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if read_head(r).is_some() {
+            let _ = conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+            // The next request on this connection is read, then the connection closed with no
+            // answer.
+            read_head(r);
         }
     });
-    let p = Proxy::start("idleclose", &["--upstream", &format!("http://{upstream}")]);
+    let p = Proxy::start("idleclose", &["--upstream", &upstream]);
     let (mut conn, mut reader) = raw_connection(p.port);
     for i in 0..6 {
         write!(
@@ -1235,56 +1249,23 @@ fn upstream_closing_kept_alive_connections_costs_no_request() {
 /// read until the proxy closes it or goes quiet.
 #[test]
 fn fast_path_and_pingora_proxy_agree_byte_for_byte() {
-    use std::io::{BufRead, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let upstream = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            let Ok(mut conn) = conn else { continue };
-            std::thread::spawn(move || {
-                let mut r = std::io::BufReader::new(conn.try_clone().unwrap());
-                loop {
-                    let mut head = Vec::new();
-                    while !head.ends_with(b"\r\n\r\n") {
-                        if r.read_until(b'\n', &mut head).unwrap_or(0) == 0 {
-                            return;
-                        }
-                    }
-                    let text = String::from_utf8_lossy(&head).to_ascii_lowercase();
-                    let len = text
-                        .lines()
-                        .find_map(|l| l.strip_prefix("content-length:"))
-                        .map_or(0, |v| v.trim().parse().unwrap());
-                    let mut body = vec![0; len];
-                    r.read_exact(&mut body).unwrap();
-                    head.extend_from_slice(&body);
-                    let answer =
-                        format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", head.len());
-                    let _ = conn.write_all(answer.as_bytes());
-                    let _ = conn.write_all(&head);
-                }
-            });
+    use std::io::Write;
+    let up = raw_upstream(|mut conn, r| {
+        while let Some(mut head) = read_head(r) {
+            let text = String::from_utf8_lossy(&head).to_ascii_lowercase();
+            let len = text
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .map_or(0, |v| v.trim().parse().unwrap());
+            let mut body = vec![0; len];
+            r.read_exact(&mut body).unwrap();
+            head.extend_from_slice(&body);
+            let answer = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", head.len());
+            let _ = conn.write_all(answer.as_bytes());
+            let _ = conn.write_all(&head);
         }
     });
-    let dir = temp_dir("agree-acl");
-    let acl = web_acl(
-        "agree",
-        vec![rule(
-            "BlockTraversal",
-            0,
-            byte_match(
-                "../",
-                json!({ "QueryString": {} }),
-                "CONTAINS",
-                "URL_DECODE",
-            ),
-            block(),
-        )],
-        allow(),
-        Value::Null,
-    );
-    let path = acl_file(&dir, "acl.json", &acl);
-    let up = format!("http://{upstream}");
+    let path = traversal_acl("agree");
     let fast = Proxy::start("agree-fast", &["--web-acl", &path, "--upstream", &up]);
     let framework = Proxy::start(
         "agree-framework",

@@ -16,8 +16,7 @@ use pingora::apps::{HttpPersistentSettings, HttpServerApp, ReusedHttpStream};
 use pingora::protocols::http::v1::client::HttpSession as Upstream;
 use pingora::protocols::http::ServerSession;
 use pingora::protocols::l4::stream::Stream as L4Stream;
-use pingora::server::configuration::ServerConf;
-use pingora::server::{Server, ShutdownWatch};
+use pingora::server::ShutdownWatch;
 use pingora::services::listening::Service;
 
 /// Idle upstream connections kept, most recently used first out.
@@ -99,18 +98,11 @@ impl HttpServerApp for CoreProxy {
     }
 }
 
+#[path = "proxy_args.rs"]
+mod proxy_args;
+
 fn main() {
-    let mut args = std::env::args().skip(1);
-    let (Some(listen), Some(upstream)) = (args.next(), args.next()) else {
-        eprintln!("usage: pingora_core_proxy LISTEN UPSTREAM [THREADS]");
-        std::process::exit(2);
-    };
-    let threads = args.next().and_then(|t| t.parse().ok()).unwrap_or(1);
-    let conf = ServerConf {
-        threads,
-        ..ServerConf::default()
-    };
-    let mut server = Server::new_with_opt_and_conf(None, conf);
+    let (listen, upstream, mut server) = proxy_args::listen_upstream_server("pingora_core_proxy");
     let app = CoreProxy {
         upstream,
         idle: Mutex::new(Vec::with_capacity(POOL_SIZE)),

@@ -7,7 +7,6 @@
 use async_trait::async_trait;
 use pingora::prelude::*;
 use pingora::proxy::{ProxyHttp, Session};
-use pingora::server::configuration::ServerConf;
 
 struct Minimal {
     upstream: String,
@@ -28,18 +27,11 @@ impl ProxyHttp for Minimal {
     }
 }
 
+#[path = "proxy_args.rs"]
+mod proxy_args;
+
 fn main() {
-    let mut args = std::env::args().skip(1);
-    let (Some(listen), Some(upstream)) = (args.next(), args.next()) else {
-        eprintln!("usage: pingora_minimal LISTEN UPSTREAM [THREADS]");
-        std::process::exit(2);
-    };
-    let threads = args.next().and_then(|t| t.parse().ok()).unwrap_or(1);
-    let conf = ServerConf {
-        threads,
-        ..ServerConf::default()
-    };
-    let mut server = Server::new_with_opt_and_conf(None, conf);
+    let (listen, upstream, mut server) = proxy_args::listen_upstream_server("pingora_minimal");
     let mut service =
         pingora::proxy::http_proxy_service(&server.configuration, Minimal { upstream });
     service.add_tcp(&listen);

@@ -1,5 +1,7 @@
 //! The pingora glue: the only module that implements pingora's `ProxyHttp`. Each hook is a few
-//! lines that call the library; no rule logic lives here.
+//! lines that call the library; no rule logic lives here. Requests without a body skip pingora's
+//! proxy framework ([`fast`]) and go through the same [`WafProxy`] steps: `decide`, then an
+//! answer or [`forward::exchange`], `fail` and `log`.
 //!
 //! Per request: load the snapshot once (`ArcSwap`), read the body window only when a rule
 //! inspects the body, evaluate, then either answer (Block, Captcha, Challenge) or forward with
