@@ -113,6 +113,9 @@ impl SampleRings {
 #[derive(Default)]
 pub struct Sampler {
     rings: Mutex<HashMap<Box<str>, Arc<Ring>>>,
+    /// Nothing can read the samples (`serve` without `--admin`): no ring is handed out, so no
+    /// request is offered.
+    off: bool,
 }
 
 /// What a sample carries besides the request.
@@ -125,6 +128,14 @@ pub struct SampleInfo<'a> {
 impl Sampler {
     pub fn new() -> Sampler {
         Sampler::default()
+    }
+
+    /// A sampler whose samples nobody can read: [`Sampler::rings`] hands out none.
+    pub fn off() -> Sampler {
+        Sampler {
+            off: true,
+            ..Sampler::default()
+        }
     }
 
     /// The ring of `metric`, made on first use; `None` once [`MAX_METRICS`] names exist. A
@@ -145,12 +156,17 @@ impl Sampler {
     /// The rings of `acl`'s sampled metrics: the Web ACL's (`web_acl_metric`, when `sampled`)
     /// and every rule's with `SampledRequestsEnabled`.
     pub fn rings(&self, acl: &CompiledAcl, web_acl_metric: &str, sampled: bool) -> SampleRings {
+        let on = !self.off;
         SampleRings {
-            web_acl: sampled.then(|| self.ring(web_acl_metric)).flatten(),
+            web_acl: (on && sampled).then(|| self.ring(web_acl_metric)).flatten(),
             rules: acl
                 .rules
                 .iter()
-                .map(|r| r.sampled.then(|| self.ring(&r.metric_name)).flatten())
+                .map(|r| {
+                    (on && r.sampled)
+                        .then(|| self.ring(&r.metric_name))
+                        .flatten()
+                })
                 .collect(),
         }
     }
@@ -384,6 +400,31 @@ mod tests {
         assert_eq!(count(&s), MAX_PER_METRIC);
         offer_n(&ring, 1, t0 + 2 * WINDOW_MS + 600_000);
         assert_eq!(count(&s), 1);
+    }
+
+    /// Rings go to the Web ACL and to the rules that sample, and to none when the sampler is off.
+    #[test]
+    fn rings_follow_the_acl_and_none_when_off() {
+        let text = r#"{"Name": "t", "DefaultAction": {"Allow": {}}, "Rules": [
+            {"Name": "s", "Priority": 0, "Action": {"Count": {}},
+             "Statement": {"SizeConstraintStatement": {"FieldToMatch": {"UriPath": {}},
+               "ComparisonOperator": "GT", "Size": 1, "TextTransformations": [{"Priority": 0, "Type": "NONE"}]}},
+             "VisibilityConfig": {"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": false, "MetricName": "s"}},
+            {"Name": "u", "Priority": 1, "Action": {"Count": {}},
+             "Statement": {"SizeConstraintStatement": {"FieldToMatch": {"UriPath": {}},
+               "ComparisonOperator": "GT", "Size": 2, "TextTransformations": [{"Priority": 0, "Type": "NONE"}]}},
+             "VisibilityConfig": {"SampledRequestsEnabled": false, "CloudWatchMetricsEnabled": false, "MetricName": "u"}}],
+            "VisibilityConfig": {"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": false, "MetricName": "t"}}"#;
+        let mut d = crate::validate::Diagnostics::new("t");
+        let doc = crate::load::web_acl_str(text, "t", &mut d).expect("the ACL loads");
+        let acl = crate::compile::build(&doc, &Default::default(), &Default::default())
+            .unwrap_or_else(|e| panic!("the ACL compiles: {e:?}"));
+        let on = Sampler::new().rings(&acl, "t", true);
+        assert!(on.web_acl.is_some());
+        let sampling: Vec<bool> = (0..2).map(|id| on.rule(id).is_some()).collect();
+        assert_eq!(sampling, [true, false]);
+        let off = Sampler::off().rings(&acl, "t", true);
+        assert!(off.web_acl.is_none() && off.rule(0).is_none() && off.rule(1).is_none());
     }
 
     /// Rings are found again by name (a reload keeps its samples), and the number of names is

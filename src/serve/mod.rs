@@ -106,7 +106,12 @@ pub fn run(args: ServeArgs) -> Result<(), ServeError> {
         // One store for the life of the server: reloads keep the counts of unchanged rate rules.
         rate_store: Some(rate_store.clone()),
     };
-    let sampler = Arc::new(Sampler::new());
+    // Samples are read through the admin listener; without one, none are taken.
+    let sampler = Arc::new(if s.admin.is_some() {
+        Sampler::new()
+    } else {
+        Sampler::off()
+    });
     let reloader = Arc::new(
         Reloader::new(
             source,
