@@ -1245,7 +1245,7 @@ fn upstream_closing_kept_alive_connections_costs_no_request() {
 
 /// The fast path and pingora's proxy framework (`--fast-path false`) give the same answers and
 /// send the upstream the same bytes, request by request: an upstream that answers with the
-/// request it received, and a list of odd and ordinary requests, each on its own connection,
+/// request it received, and a list of 21 odd and ordinary requests, each on its own connection,
 /// read until the proxy closes it or goes quiet.
 #[test]
 fn fast_path_and_pingora_proxy_agree_byte_for_byte() {
@@ -1335,6 +1335,10 @@ fn fast_path_and_pingora_proxy_agree_byte_for_byte() {
             "Keep-Alive field",
             format!("GET /a HTTP/1.1\r\nHost: x\r\nKeep-Alive: timeout=5\r\n{ua}\r\n"),
         ),
+        ("Host with a space", format!("GET /a HTTP/1.1\r\nHost: x y\r\n{ua}\r\n")),
+        ("non-ASCII value", format!("GET /a HTTP/1.1\r\nHost: x\r\nX-T: caf\u{e9}\r\n{ua}\r\n")),
+        ("long target", format!("GET /{} HTTP/1.1\r\nHost: x\r\n{ua}\r\n", "a".repeat(10_000))),
+        ("CL and TE", "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n".to_string()),
         (
             "Connection nominates",
             format!("GET /a HTTP/1.1\r\nHost: x\r\nConnection: X-Gone\r\nX-Gone: 1\r\n{ua}\r\n"),

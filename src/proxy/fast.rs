@@ -129,9 +129,12 @@ impl App {
         match session.as_downstream_mut().read_request().await {
             Ok(true) => {}
             Ok(false) => return None,
-            Err(_) => {
-                // What pingora's proxy answers to a head it cannot parse.
-                let _ = session.as_downstream_mut().respond_error(400).await;
+            Err(e) => {
+                // As pingora's proxy does: 400 for a head it cannot parse, nothing on a broken
+                // connection.
+                if e.etype() == &pingora::ErrorType::InvalidHTTPHeader {
+                    let _ = session.as_downstream_mut().respond_error(400).await;
+                }
                 return None;
             }
         }
