@@ -73,16 +73,14 @@ impl Pool {
             return;
         };
         // The oldest connections are at the bottom: drop the ones idle too long.
+        let now = Instant::now();
         let stale = idle
             .iter()
-            .take_while(|c| c.since.elapsed() > self.idle_timeout)
+            .take_while(|c| now.duration_since(c.since) > self.idle_timeout)
             .count();
         idle.drain(..stale);
         if idle.len() < self.max_idle {
-            idle.push(Idle {
-                stream,
-                since: Instant::now(),
-            });
+            idle.push(Idle { stream, since: now });
         }
     }
 }
