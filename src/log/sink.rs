@@ -5,8 +5,9 @@
 //! can count it. What is queued is a [`Deferred`] record: the writer thread builds it (the proxy
 //! queues a compact copy of the request, so the JSON tree is built and dropped off the request
 //! path), applies the logging configuration, serializes it (one JSON object per line), writes in
-//! batches and flushes after each batch, so a reader of the file sees every record at most one
-//! batch late. With no target ([`Target::Off`]) nothing is queued and [`LogSink::is_on`] is false,
+//! batches and flushes after each batch. While records keep coming it waits [`BATCH_WAIT`]
+//! between batches rather than blocking on the queue, so the request path never has to wake it
+//! then: a record reaches the file at most one batch (≈ [`BATCH_WAIT`]) late. With no target ([`Target::Off`]) nothing is queued and [`LogSink::is_on`] is false,
 //! so callers can skip preparing records at all.
 
 use super::config::LoggingConfig;
@@ -15,9 +16,13 @@ use std::fs::OpenOptions;
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError, TrySendError};
+use std::time::Duration;
 
 /// Most records written between two flushes.
 pub const MAX_BATCH: usize = 256;
+/// How long the writer waits after a batch before looking for the next one while records keep
+/// coming; also how late, at most, a record reaches the file after the one before it.
+pub const BATCH_WAIT: Duration = Duration::from_millis(2);
 
 /// Where records are written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,39 +114,61 @@ fn write_loop(
 ) {
     let config = config.filter(|c| !c.is_empty());
     let mut line = Vec::with_capacity(4096);
+    // Quiet: block until a record comes (the one wake-up a burst costs the request path).
     while let Ok(first) = rx.recv() {
         let mut next = Some(first);
-        let mut n = 0;
-        while let Some(queued) = next.take() {
-            let mut rec = queued.build();
-            line.clear();
-            let keep = match &config {
-                Some(c) if c.keep(&rec) => {
-                    c.redact(&mut rec);
-                    true
+        loop {
+            let mut n = 0;
+            while let Some(queued) = next.take() {
+                write_record(queued, config.as_ref(), &mut line, &mut out);
+                n += 1;
+                if n % MAX_BATCH == 0 {
+                    flush(&mut out);
                 }
-                Some(_) => false,
-                None => true,
-            };
-            if keep && serde_json::to_writer(&mut line, &rec).is_ok() {
-                line.push(b'\n');
-                if let Err(e) = out.write_all(&line) {
-                    tracing::error!("log sink: write failed: {e}");
-                }
+                next = rx.try_recv().ok();
             }
-            n += 1;
-            if n < MAX_BATCH {
-                next = match rx.try_recv() {
-                    Ok(r) => Some(r),
-                    Err(TryRecvError::Empty) | Err(TryRecvError::Disconnected) => None,
-                };
+            flush(&mut out);
+            // Records keep coming: let the next batch gather while the request path queues
+            // without waking this thread (one write and flush per batch, not per record).
+            std::thread::sleep(BATCH_WAIT);
+            match rx.try_recv() {
+                Ok(r) => next = Some(r),
+                Err(TryRecvError::Empty) | Err(TryRecvError::Disconnected) => break,
             }
-        }
-        if let Err(e) = out.flush() {
-            tracing::error!("log sink: flush failed: {e}");
         }
     }
-    let _ = out.flush();
+    flush(&mut out);
+}
+
+/// Builds, filters, redacts and serializes one record onto `out` (one JSON object per line).
+fn write_record(
+    queued: Queued,
+    config: Option<&LoggingConfig>,
+    line: &mut Vec<u8>,
+    out: &mut impl Write,
+) {
+    let mut rec = queued.build();
+    let keep = match config {
+        Some(c) if c.keep(&rec) => {
+            c.redact(&mut rec);
+            true
+        }
+        Some(_) => false,
+        None => true,
+    };
+    line.clear();
+    if keep && serde_json::to_writer(&mut *line, &rec).is_ok() {
+        line.push(b'\n');
+        if let Err(e) = out.write_all(line) {
+            tracing::error!("log sink: write failed: {e}");
+        }
+    }
+}
+
+fn flush(out: &mut impl Write) {
+    if let Err(e) = out.flush() {
+        tracing::error!("log sink: flush failed: {e}");
+    }
 }
 
 #[cfg(test)]
@@ -178,6 +205,46 @@ mod tests {
             }
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
+    }
+
+    /// A writer that counts its flushes.
+    struct Flushes(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+    impl Write for Flushes {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    /// Records that trickle in one at a time are written in batches: every flush but the last is
+    /// followed by a wait of BATCH_WAIT, so there are at most elapsed / BATCH_WAIT + 2 of them
+    /// (writing each record as it came would flush once per record).
+    #[test]
+    fn trickling_records_are_flushed_in_batches() {
+        let flushes = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let out: Box<dyn Write + Send> = Box::new(Flushes(flushes.clone()));
+        let (tx, rx) = sync_channel::<Queued>(1024);
+        let started = std::time::Instant::now();
+        let writer = std::thread::spawn(move || write_loop(rx, BufWriter::new(out), None));
+        let records = 400;
+        for i in 0..records {
+            tx.send(Box::new(json!({ "n": i }))).unwrap();
+            std::thread::sleep(Duration::from_micros(100));
+        }
+        drop(tx);
+        writer.join().unwrap();
+        let elapsed = started.elapsed();
+        let n = flushes.load(std::sync::atomic::Ordering::SeqCst);
+        let bound = (elapsed.as_micros() / BATCH_WAIT.as_micros()) as usize + 2;
+        assert!(
+            n <= bound,
+            "{n} flushes for {records} records in {elapsed:?}"
+        );
+        assert!(n < records / 4, "{n} flushes for {records} records");
     }
 
     #[test]
