@@ -49,6 +49,9 @@ Environment:
   WEBACL_BINS="label=PATH ..."  compare several webacl builds (e.g. allocators) in one run; each
                     label gets its own "empty" and "acl" rows [one build: cargo build --release]
   WEBACL_ARGS="..." extra flags for every webacl serve
+  WEBACL_LOG=1      webacl writes its AWS WAF log records to a file (in the run's temporary
+                    directory) instead of --log-file off, to measure what logging costs
+                    (≈ 0.7-1.3 KB a request: several GB per run, deleted at the end)
   PINGORA_BIN=PATH  a prebuilt pingora_minimal example [built with cargo]
   CORE_BIN=PATH     a prebuilt pingora_core_proxy example [built with cargo]
   BASE_PORT=18080   the upstream listens there, the proxies on the ports after it
@@ -202,10 +205,11 @@ declare -A ADMIN
 start_webacl() { # key label bin args...
   local key=$1 label=$2 bin=$3 port=$((next_port++))
   shift 3
-  local admin=$((port + ADMIN_OFFSET))
+  local admin=$((port + ADMIN_OFFSET)) log=off
+  [ -z "${WEBACL_LOG:-}" ] || log="$WORK/$key.log"
   # shellcheck disable=SC2086
   taskset -c 0 "$bin" serve --listen "127.0.0.1:$port" --upstream "127.0.0.1:$UPSTREAM_PORT" \
-    --admin "127.0.0.1:$admin" --threads 1 --log-file off --watch false $WEBACL_ARGS "$@" > "$WORK/$key.out" 2>&1 &
+    --admin "127.0.0.1:$admin" --threads 1 --log-file "$log" --watch false $WEBACL_ARGS "$@" > "$WORK/$key.out" 2>&1 &
   PIDS+=($!)
   add_setup "$key" "$label" "$port" "$!"
   ADMIN[$key]=$admin
