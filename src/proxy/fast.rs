@@ -78,8 +78,10 @@ impl ServerApp for App {
             return self.pingora.process_new(stream, shutdown).await;
         }
         let mut buf = BytesMut::with_capacity(HEAD_BUF);
+        // This connection's own handle on the shutdown signal, to wait on between requests.
+        let mut stop = shutdown.clone();
         loop {
-            match read_head(&mut stream, &mut buf, shutdown).await {
+            match read_head(&mut stream, &mut buf, &mut stop).await {
                 Head::Close => return None,
                 Head::Pingora => return self.hand_over(stream, buf, shutdown).await,
                 Head::Fast => {
@@ -178,7 +180,7 @@ fn prepare(session: &mut ServerSession, received: BytesMut, shutdown: &ShutdownW
 ///
 /// The buffer is parsed only when a read brings the blank line that ends a head, so a client
 /// that trickles its head in small pieces costs one parse, not one per piece.
-async fn read_head(stream: &mut Stream, buf: &mut BytesMut, shutdown: &ShutdownWatch) -> Head {
+async fn read_head(stream: &mut Stream, buf: &mut BytesMut, stop: &mut ShutdownWatch) -> Head {
     let mut complete = !buf.is_empty();
     loop {
         if complete {
@@ -193,7 +195,6 @@ async fn read_head(stream: &mut Stream, buf: &mut BytesMut, shutdown: &ShutdownW
             buf.reserve(HEAD_BUF);
         }
         let before = buf.len();
-        let mut stop = shutdown.clone();
         let read = tokio::time::timeout(Duration::from_secs(KEEPALIVE_SECS), stream.read_buf(buf));
         tokio::select! {
             biased;
