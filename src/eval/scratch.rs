@@ -149,7 +149,7 @@ impl Scratch {
     }
 
     /// The labels on the request, in the order they were added.
-    pub fn labels(&self) -> impl Iterator<Item = &str> {
+    pub fn labels(&self) -> impl Iterator<Item = &str> + Clone {
         self.labels
             .iter()
             .map(|&(a, b)| &self.label_text[a as usize..b as usize])

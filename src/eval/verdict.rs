@@ -137,7 +137,7 @@ impl Verdict {
         &self.details[range.0 as usize..range.1 as usize]
     }
 
-    pub fn tokens(&self, range: (u32, u32)) -> impl Iterator<Item = &[u8]> {
+    pub fn tokens(&self, range: (u32, u32)) -> impl Iterator<Item = &[u8]> + Clone {
         self.detail_tokens[range.0 as usize..range.1 as usize]
             .iter()
             .map(|&(a, b)| &self.detail_text[a as usize..b as usize])

@@ -36,12 +36,19 @@ pub enum Target {
 
 /// A log record the writer thread builds when it gets to it.
 pub trait Deferred: Send {
+    /// The record as a JSON tree, for the logging configuration's filters and redaction.
     fn build(self: Box<Self>) -> Value;
+    /// Appends the record's JSON text to `out` without building the tree (no configuration).
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()>;
 }
 
 impl Deferred for Value {
     fn build(self: Box<Self>) -> Value {
         *self
+    }
+
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        serde_json::to_writer(out, self)
     }
 }
 
@@ -140,28 +147,33 @@ fn write_loop(
     flush(&mut out);
 }
 
-/// Builds, filters, redacts and serializes one record onto `out` (one JSON object per line).
+/// Serializes one record onto `out` as a line of JSON; with a logging configuration, builds its
+/// tree first to filter and redact it.
 fn write_record(
     queued: Queued,
     config: Option<&LoggingConfig>,
     line: &mut Vec<u8>,
     out: &mut impl Write,
 ) {
-    let mut rec = queued.build();
-    let keep = match config {
-        Some(c) if c.keep(&rec) => {
-            c.redact(&mut rec);
-            true
-        }
-        Some(_) => false,
-        None => true,
-    };
     line.clear();
-    if keep && serde_json::to_writer(&mut *line, &rec).is_ok() {
-        line.push(b'\n');
-        if let Err(e) = out.write_all(line) {
-            tracing::error!("log sink: write failed: {e}");
+    let serialized = match config {
+        None => queued.write_json(line),
+        Some(c) => {
+            let mut rec = queued.build();
+            if !c.keep(&rec) {
+                return;
+            }
+            c.redact(&mut rec);
+            serde_json::to_writer(&mut *line, &rec)
         }
+    };
+    if let Err(e) = serialized {
+        tracing::error!("log sink: record not serialized: {e}");
+        return;
+    }
+    line.push(b'\n');
+    if let Err(e) = out.write_all(line) {
+        tracing::error!("log sink: write failed: {e}");
     }
 }
 

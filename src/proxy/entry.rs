@@ -7,7 +7,7 @@
 
 use crate::eval::{Scratch, Verdict};
 use crate::inspect::{Header, Request};
-use crate::log::record::record_of;
+use crate::log::record::Record;
 use crate::log::sink::Deferred;
 use crate::log::LogContext;
 use crate::reload::Snapshot;
@@ -113,6 +113,11 @@ impl Entry {
 
     /// The AWS WAF log record, exactly as building it on the request path would have.
     pub fn record(&self) -> Value {
+        self.with_record(|r| r.to_value())
+    }
+
+    /// Calls `f` with the entry's [`Record`].
+    fn with_record<T>(&self, f: impl for<'r> FnOnce(&Record<'r, Labels<'r>>) -> T) -> T {
         let headers: Vec<Header> = self
             .headers
             .iter()
@@ -133,20 +138,49 @@ impl Entry {
             ja4: None,
             timestamp_ms: self.timestamp_ms,
         };
-        let labels = self.label_ends.iter().scan(0usize, |start, &end| {
-            let l = self.labels.get(*start..end as usize).unwrap_or_default();
-            *start = end as usize;
-            Some(l)
-        });
+        let labels = Labels {
+            text: &self.labels,
+            ends: self.label_ends.iter(),
+            start: 0,
+        };
         log_context(&req, &self.source_id, self.scheme, self.failed, |ctx| {
-            record_of(&self.snapshot.acl, &req, &self.verdict, labels, ctx)
+            f(&Record {
+                acl: &self.snapshot.acl,
+                req: &req,
+                verdict: &self.verdict,
+                labels,
+                ctx,
+            })
         })
+    }
+}
+
+/// The entry's labels, back to back in one string, split at their recorded ends.
+#[derive(Clone)]
+struct Labels<'a> {
+    text: &'a str,
+    ends: std::slice::Iter<'a, u32>,
+    start: usize,
+}
+
+impl<'a> Iterator for Labels<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let end = *self.ends.next()? as usize;
+        let label = self.text.get(self.start..end).unwrap_or_default();
+        self.start = end;
+        Some(label)
     }
 }
 
 impl Deferred for Entry {
     fn build(self: Box<Self>) -> Value {
         self.record()
+    }
+
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        self.with_record(|r| r.write(out))
     }
 }
 
@@ -263,11 +297,6 @@ mod tests {
             let direct = log_context(&req, "src", "http", Some(502), |ctx| {
                 crate::log::record(&snap.acl, &req, &scratch, ctx)
             });
-            let mut entry = Entry::new(snap.clone(), "src".into(), "http", &req, &scratch);
-            // The scratch moves on to the next request before the writer gets to the entry.
-            evaluate(&snap.acl, &Request::get(b"/other"), &mut scratch);
-            entry.failed = Some(502);
-            let later = Box::new(entry).build();
             let strip = |mut v: Value| {
                 v["httpRequest"]
                     .as_object_mut()
@@ -275,6 +304,16 @@ mod tests {
                     .remove("requestId");
                 serde_json::to_string(&v).unwrap()
             };
+            let mut entry = Entry::new(snap.clone(), "src".into(), "http", &req, &scratch);
+            // The scratch moves on to the next request before the writer gets to the entry.
+            evaluate(&snap.acl, &Request::get(b"/other"), &mut scratch);
+            entry.failed = Some(502);
+            // The writer's streamed text and the tree are the same record.
+            let mut text = Vec::new();
+            entry.write_json(&mut text).unwrap();
+            let streamed: Value = serde_json::from_slice(&text).unwrap();
+            let later = Box::new(entry).build();
+            assert_eq!(strip(streamed.clone()), strip(direct.clone()));
             assert_eq!(strip(later.clone()), strip(direct));
             assert!(later["httpRequest"]["requestId"]
                 .as_str()
