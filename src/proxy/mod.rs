@@ -90,7 +90,7 @@ pub struct WafProxy {
     settings: ProxySettings,
     peer: HttpPeer,
     /// Upstream connections of the requests webacl forwards itself.
-    pool: pool::Pool,
+    pool: Arc<pool::Pool>,
     metrics: Arc<Metrics>,
     sink: Arc<LogSink>,
     /// `settings.source_id`, shared with the log entries instead of copied into each.
@@ -130,7 +130,7 @@ impl WafProxy {
         WafProxy {
             snapshots,
             source_id: settings.source_id.as_str().into(),
-            pool: pool::Pool::new(settings.keepalive_pool, settings.idle_timeout),
+            pool: pool::Pool::start(settings.keepalive_pool, settings.idle_timeout),
             settings,
             peer,
             metrics,
