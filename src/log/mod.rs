@@ -3,6 +3,7 @@
 //! Sinks (files, stdout, bounded queues) belong to the proxy; this module only shapes records.
 
 pub mod config;
+pub mod json;
 pub mod record;
 pub mod sink;
 

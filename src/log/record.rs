@@ -69,8 +69,8 @@ impl<'a, L: Iterator<Item = &'a str> + Clone> Record<'a, L> {
     }
 
     /// Appends the record's JSON text (one object, no newline) to `out`, building no tree.
-    pub fn write(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
-        serde_json::to_writer(out, self)
+    pub fn write(&self, out: &mut Vec<u8>) -> Result<(), super::json::Error> {
+        super::json::write(out, self)
     }
 }
 
@@ -175,7 +175,11 @@ struct Lossy<'a>(&'a [u8]);
 
 impl Serialize for Lossy<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&String::from_utf8_lossy(self.0))
+        // `from_utf8` checks ASCII a word at a time; the lossy decoder only when it fails.
+        match std::str::from_utf8(self.0) {
+            Ok(text) => s.serialize_str(text),
+            Err(_) => s.serialize_str(&String::from_utf8_lossy(self.0)),
+        }
     }
 }
 

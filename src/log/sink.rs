@@ -39,7 +39,7 @@ pub trait Deferred: Send {
     /// The record as a JSON tree, for the logging configuration's filters and redaction.
     fn build(self: Box<Self>) -> Value;
     /// Appends the record's JSON text to `out` without building the tree (no configuration).
-    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()>;
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), super::json::Error>;
 }
 
 impl Deferred for Value {
@@ -47,8 +47,8 @@ impl Deferred for Value {
         *self
     }
 
-    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
-        serde_json::to_writer(out, self)
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), super::json::Error> {
+        super::json::write(out, self)
     }
 }
 
@@ -164,7 +164,7 @@ fn write_record(
                 return;
             }
             c.redact(&mut rec);
-            serde_json::to_writer(&mut *line, &rec)
+            super::json::write(line, &rec)
         }
     };
     if let Err(e) = serialized {

@@ -179,7 +179,7 @@ impl Deferred for Entry {
         self.record()
     }
 
-    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), crate::log::json::Error> {
         self.with_record(|r| r.write(out))
     }
 }
@@ -311,6 +311,15 @@ mod tests {
             // The writer's streamed text and the tree are the same record.
             let mut text = Vec::new();
             entry.write_json(&mut text).unwrap();
+            // Byte for byte what serde_json writes for the same record.
+            entry.with_record(|r| {
+                let mut ours = Vec::new();
+                r.write(&mut ours).unwrap();
+                assert_eq!(
+                    String::from_utf8(ours).unwrap(),
+                    serde_json::to_string(r).unwrap()
+                );
+            });
             let streamed: Value = serde_json::from_slice(&text).unwrap();
             let later = Box::new(entry).build();
             assert_eq!(strip(streamed.clone()), strip(direct.clone()));
