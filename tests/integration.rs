@@ -1006,6 +1006,69 @@ fn upstream_down_answers_502_and_is_logged() {
     assert!(p.metrics().contains("webacl_upstream_errors_total 1"));
 }
 
+/// The fast path relays every kind of upstream response on one kept-alive client connection:
+/// a chunked body arriving in pieces (passed on as sent, extension and trailer included), HEAD
+/// and 204 without a body, a 103 before the final answer, an unusual reason phrase; the
+/// upstream connection is reused throughout (one upstream connection serves all of them).
+#[test]
+fn fast_path_relays_each_response_framing() {
+    use std::io::{Read, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static CONNECTIONS: AtomicUsize = AtomicUsize::new(0);
+    let up = raw_upstream(|mut conn, r| {
+        CONNECTIONS.fetch_add(1, Ordering::SeqCst);
+        while let Some(head) = read_head(r) {
+            let text = String::from_utf8_lossy(&head).into_owned();
+            let path = text.split(' ').nth(1).unwrap_or("").to_string();
+            let parts: Vec<&[u8]> = match path.as_str() {
+                "/chunked" => vec![
+                    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel",
+                    b"lo\r\n6;x=1\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n",
+                ],
+                "/head" => vec![b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n"],
+                "/nocontent" => vec![b"HTTP/1.1 204 No Content\r\n\r\n"],
+                "/early" => vec![
+                    b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n",
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+                ],
+                _ => vec![b"HTTP/1.1 200 Fine\r\nContent-Length: 2\r\n\r\nok"],
+            };
+            for part in parts {
+                conn.write_all(part).unwrap();
+                conn.flush().unwrap();
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    });
+    let path = traversal_acl("framings");
+    let p = Proxy::start("framings", &["--web-acl", &path, "--upstream", &up]);
+    let (mut conn, mut r) = raw_connection(p.port);
+    let ua = "User-Agent: integration-test/1\r\n";
+    let expected = [
+        ("GET /chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n5\r\nhello\r\n6;x=1\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n"),
+        ("HEAD /head", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\nConnection: keep-alive\r\n\r\n"),
+        ("GET /nocontent", "HTTP/1.1 204 No Content\r\nConnection: keep-alive\r\n\r\n"),
+        ("GET /early", "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok"),
+        ("GET /reason", "HTTP/1.1 200 Fine\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok"),
+    ];
+    for (request, answer) in expected {
+        write!(conn, "{request} HTTP/1.1\r\nHost: x\r\n{ua}\r\n").unwrap();
+        let mut got = vec![0u8; answer.len() + "Date: Mon, 01 Jan 2026 00:00:00 GMT\r\n".len()];
+        r.read_exact(&mut got).unwrap();
+        let got = String::from_utf8(got).unwrap();
+        let without_date: String = got
+            .split_inclusive("\r\n")
+            .filter(|l| !l.starts_with("Date: "))
+            .collect();
+        assert_eq!(without_date, answer, "{request}");
+    }
+    assert_eq!(
+        CONNECTIONS.load(Ordering::SeqCst),
+        1,
+        "one upstream connection, reused"
+    );
+}
+
 /// One HTTP/1.1 response read off a raw connection: status, headers (names lower-cased) and the
 /// body, framed by Content-Length or chunked.
 fn read_response(r: &mut impl std::io::BufRead) -> (u16, Vec<(String, String)>, Vec<u8>) {
@@ -1359,15 +1422,36 @@ fn fast_path_and_pingora_proxy_agree_byte_for_byte() {
             }
         };
         let text = String::from_utf8_lossy(&out);
-        let without_date: Vec<&str> = text
-            .split("\r\n")
-            .filter(|l| !l.to_ascii_lowercase().starts_with("date:"))
+        // Field order within each head is compared as a set: pingora's header map moves the
+        // last field into the place of a removed one (`Connection`), webacl's fast path keeps
+        // the client's order.
+        let heads: Vec<String> = text
+            .split("\r\n\r\n")
+            .map(|block| {
+                let mut lines: Vec<&str> = block
+                    .split("\r\n")
+                    .filter(|l| !l.to_ascii_lowercase().starts_with("date:"))
+                    .collect();
+                if lines.len() > 1 {
+                    lines[1..].sort_unstable();
+                }
+                lines.join("\r\n")
+            })
             .collect();
-        format!("{}{end}", without_date.join("\r\n"))
+        format!("{}{end}", heads.join("\r\n\r\n"))
     };
     for (name, raw) in &cases {
         let a = exchange(fast.port, raw);
         let b = exchange(framework.port, raw);
+        if *name == "pipelined" {
+            // pingora's proxy answers the first of two pipelined requests and closes; the fast
+            // path answers both in order (RFC 9112 §9.3.2) and keeps the connection.
+            let first = b.strip_suffix("<closed>").unwrap();
+            assert!(a.starts_with(first), "{name}: {a}");
+            assert_eq!(a.matches("HTTP/1.1 200 OK").count(), 2, "{name}: {a}");
+            assert!(a.ends_with("<open>"), "{name}: {a}");
+            continue;
+        }
         assert_eq!(a, b, "{name}: fast path vs pingora's proxy");
         assert!(a.starts_with("HTTP/1.1 "), "{name}: {a}");
     }

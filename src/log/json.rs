@@ -43,7 +43,8 @@ struct Writer<'a> {
 
 impl Writer<'_> {
     fn integer(&mut self, n: impl itoa::Integer) -> Result<(), Error> {
-        self.out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+        self.out
+            .extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
         Ok(())
     }
 }

@@ -11,7 +11,9 @@
 
 use crate::compile::{ActionKind, CompiledAcl, RateKey, RuleBody};
 use crate::detect::Sensitivity;
-use crate::eval::{GroupEntry, HeaderSource, MatchDetail, Matched, RateEntry, Scratch, Terminator, Verdict};
+use crate::eval::{
+    GroupEntry, HeaderSource, MatchDetail, Matched, RateEntry, Scratch, Terminator, Verdict,
+};
 use crate::inspect::Request;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
@@ -107,7 +109,9 @@ impl<'a, L: Iterator<Item = &'a str> + Clone> Serialize for Record<'a, L> {
         m.serialize_entry(
             "requestHeadersInserted",
             &(!inserted.is_empty()).then(|| {
-                Seq(inserted.iter().map(|&(n, val)| NameValue(n.as_bytes(), val.as_bytes())))
+                Seq(inserted
+                    .iter()
+                    .map(|&(n, val)| NameValue(n.as_bytes(), val.as_bytes())))
             }),
         )?;
         m.serialize_entry("responseCodeSent", &response_code(acl, v, ctx))?;
@@ -341,7 +345,10 @@ impl Serialize for Group<'_> {
             exclusion_type: "EXCLUDED_AS_COUNT",
             rule_id: &acl.rules[x.rule as usize].name,
         });
-        m.serialize_entry("excludedRules", &(!excluded.is_empty()).then_some(Seq(entries)))?;
+        m.serialize_entry(
+            "excludedRules",
+            &(!excluded.is_empty()).then_some(Seq(entries)),
+        )?;
         m.serialize_entry("customerConfig", &())?;
         m.end()
     }
@@ -407,10 +414,7 @@ impl Serialize for Detail<'_> {
             m.serialize_entry("sensitivityLevel", level)?;
         }
         m.serialize_entry("location", d.location)?;
-        m.serialize_entry(
-            "matchedData",
-            &d.data.map(|r| Seq(v.tokens(r).map(Lossy))),
-        )?;
+        m.serialize_entry("matchedData", &d.data.map(|r| Seq(v.tokens(r).map(Lossy))))?;
         if let Some(name) = d.field_name {
             m.serialize_entry("matchedFieldName", &Lossy(v.text(name)))?;
         }

@@ -1,27 +1,27 @@
-//! The fast path: HTTP/1 requests without a body are served here, on pingora's server and HTTP/1
-//! codec but without its proxy framework (pingora-proxy), which costs about as much again as the
-//! codec below it (`benches/load/pingora_core_proxy.rs`, README "Load comparison"). Every other
-//! request, and every HTTP/2 connection, goes to pingora's proxy with webacl's hooks, unchanged.
+//! The fast path: HTTP/1 requests without a body are served here, on pingora's server (listening,
+//! TLS, shutdown) but without its proxy framework (pingora-proxy) or its HTTP/1 codec: webacl's
+//! own exchange ([`super::h1`]) relays the request and response heads from the bytes httparse
+//! split, with no header maps (README "Load comparison"). Every other request, and every HTTP/2
+//! connection, goes to pingora's proxy with webacl's hooks, unchanged.
 //!
 //! Per connection: read a request head into a buffer, parse it (httparse, as pingora does), and
 //! decide by its fields alone: a request qualifies when it has no body framing (no
 //! `Content-Length`, no `Transfer-Encoding`), no `Expect`, no upgrade, no hop-by-hop field but a
 //! plain `Connection: keep-alive` or `close`, exactly one `Host`, an origin-form target, and is not
-//! `CONNECT`. The buffer is then handed to a pingora session as already-received bytes (its
-//! pipelined prefix), so pingora parses and answers it with its own codec; a request that does
-//! not qualify goes to pingora's proxy the same way, together with the rest of its connection.
-//! A qualifying request is evaluated exactly as in the proxy's `request_filter` and answered or
-//! forwarded by [`super::forward::exchange`]; the log record and the failure answers are the
-//! ones the proxy hooks give.
+//! `CONNECT`. A qualifying request is evaluated from its parsed fields exactly as in the proxy's
+//! `request_filter` (`WafProxy::judge`) and answered or forwarded; pipelined requests are served
+//! in order. A request that does not qualify goes to pingora's proxy with the bytes already read
+//! (its pipelined prefix), together with the rest of its connection. The log record and the
+//! failure answers are the ones the proxy hooks give.
 
-use super::forward::{self, Body};
-use super::{body, respond, Hooks, RequestCtx, WafProxy};
+use super::{failure_reply, h1, now_ms, view, Hooks, RequestCtx, WafProxy};
+use crate::inspect::Request;
 use async_trait::async_trait;
 use bytes::BytesMut;
 use pingora::apps::{HttpServerApp, ServerApp};
 use pingora::protocols::http::ServerSession;
 use pingora::protocols::{Stream, ALPN};
-use pingora::proxy::{HttpProxy, Session};
+use pingora::proxy::HttpProxy;
 use pingora::server::ShutdownWatch;
 use std::sync::Arc;
 use std::time::Duration;
@@ -58,8 +58,8 @@ impl App {
 /// What the next request on a connection is.
 #[derive(Debug, PartialEq)]
 enum Head {
-    /// A complete head that qualifies for the fast path.
-    Fast,
+    /// A complete head that qualifies for the fast path, this many bytes long.
+    Fast(usize),
     /// Anything else pingora has to see: a head that does not qualify, a malformed or very long
     /// one (pingora answers 400), or one not yet complete past [`MAX_FAST_HEAD`].
     Pingora,
@@ -84,10 +84,16 @@ impl ServerApp for App {
             match read_head(&mut stream, &mut buf, &mut stop).await {
                 Head::Close => return None,
                 Head::Pingora => return self.hand_over(stream, buf, shutdown).await,
-                Head::Fast => {
-                    let (next, rest) = self.serve(stream, buf, shutdown).await?;
-                    stream = next;
-                    buf = rest.unwrap_or_else(|| BytesMut::with_capacity(HEAD_BUF));
+                Head::Fast(len) => {
+                    let rest = buf.split_off(len);
+                    stream = self.serve(stream, &buf, &stop).await?;
+                    buf = if rest.is_empty() {
+                        // The head's buffer is free again: reuse it for the next head.
+                        buf.clear();
+                        buf
+                    } else {
+                        rest
+                    };
                 }
             }
         }
@@ -118,52 +124,89 @@ impl App {
         }
     }
 
-    /// One fast-path request. Returns the connection (and bytes already read of the next
-    /// request) when it can carry another.
-    async fn serve(
-        &self,
-        stream: Stream,
-        received: BytesMut,
-        shutdown: &ShutdownWatch,
-    ) -> Option<(Stream, Option<BytesMut>)> {
-        let mut session = Session::new_h1(stream);
-        prepare(session.as_downstream_mut(), received, shutdown);
-        match session.as_downstream_mut().read_request().await {
-            Ok(true) => {}
-            Ok(false) => return None,
-            Err(e) => {
-                // As pingora's proxy does: 400 for a head it cannot parse, nothing on a broken
-                // connection.
-                if e.etype() == &pingora::ErrorType::InvalidHTTPHeader {
-                    let _ = session.as_downstream_mut().respond_error(400).await;
-                }
-                return None;
-            }
-        }
+    /// One fast-path request, whose head is `head` (complete, and qualifying). Returns the
+    /// connection when it can carry another request.
+    async fn serve(&self, mut stream: Stream, head: &[u8], stop: &ShutdownWatch) -> Option<Stream> {
         let waf = &self.waf;
+        let mut slots = [httparse::EMPTY_HEADER; MAX_FAST_FIELDS];
+        let mut parsed = httparse::Request::new(&mut slots);
+        // `classify` parsed the same bytes already; this cannot fail.
+        let (Ok(httparse::Status::Complete(_)), Some(method), Some(target), Some(version)) = (
+            parsed.parse(head),
+            parsed.method,
+            parsed.path,
+            parsed.version,
+        ) else {
+            return None;
+        };
+        let head = h1::ClientHead {
+            method,
+            target,
+            version,
+            fields: parsed.headers,
+        };
+        let keepalive = head.keepalive() && !*stop.borrow();
+        let mut headers = Vec::with_capacity(16);
+        headers.extend(head.fields.iter().map(|f| (f.name.as_bytes(), f.value)));
+        let forwarded = waf.settings.client_ip_header.as_deref().and_then(|name| {
+            let first = head
+                .fields
+                .iter()
+                .find(|f| f.name.eq_ignore_ascii_case(name));
+            first.map(|f| f.value)
+        });
+        let peer = stream
+            .get_socket_digest()
+            .and_then(|d| d.peer_addr().and_then(|a| a.as_inet()).map(|a| a.ip()));
+        let (uri, query, fragment) = view::split_target(target.as_bytes());
+        let req = Request {
+            client_ip: view::client_ip_of(forwarded, peer),
+            country: "-",
+            method: method.as_bytes(),
+            uri,
+            query,
+            fragment,
+            http_version: if version == 0 { "HTTP/1.0" } else { "HTTP/1.1" },
+            headers: &headers,
+            body: &[],
+            body_len: 0,
+            ja3: None,
+            ja4: None,
+            timestamp_ms: now_ms(),
+        };
         let mut ctx = RequestCtx::default();
         let snap = waf.snapshots.load_full();
-        let outcome = match waf.decide(&session, &snap, &body::Window::empty(), &mut ctx) {
-            Some(reply) => respond::send(&mut session, &reply).await,
-            None => forward::exchange(
-                &waf.pool,
-                &waf.peer,
-                &mut session,
-                Body::None,
-                &ctx.inserted,
-                false,
-            )
-            .await
-            .map(|_| ()),
+        let mut written = false;
+        let outcome = match waf.judge(&snap, &req, &mut ctx) {
+            Some(reply) => h1::send_reply(&mut stream, &reply, method == "HEAD", keepalive).await,
+            None => {
+                let timeouts = h1::Timeouts {
+                    read: waf.peer.options.read_timeout,
+                    write: waf.peer.options.write_timeout,
+                };
+                h1::forward(
+                    &waf.pool,
+                    &waf.peer,
+                    timeouts,
+                    &mut stream,
+                    &head,
+                    &ctx.inserted,
+                    keepalive,
+                    &mut written,
+                )
+                .await
+            }
         };
         if let Err(e) = outcome {
-            waf.fail(&mut session, &e, &mut ctx).await;
+            let code = waf.failure(&e, &mut ctx);
+            if let (Some(reply), false) = (failure_reply(code), written) {
+                let _ = h1::send_reply(&mut stream, &reply, method == "HEAD", false).await;
+            }
             waf.log(&mut ctx);
             return None;
         }
         waf.log(&mut ctx);
-        let reusable = session.downstream_session.finish().await.ok()??;
-        Some(reusable.into_parts())
+        keepalive.then_some(stream)
     }
 }
 
@@ -223,8 +266,8 @@ fn classify(buf: &[u8]) -> Option<Head> {
     let mut fields = [httparse::EMPTY_HEADER; MAX_FAST_FIELDS];
     let mut req = httparse::Request::new(&mut fields);
     match req.parse(buf) {
-        Ok(httparse::Status::Complete(_)) => Some(if qualifies(&req) {
-            Head::Fast
+        Ok(httparse::Status::Complete(len)) => Some(if qualifies(&req) {
+            Head::Fast(len)
         } else {
             Head::Pingora
         }),
@@ -285,7 +328,7 @@ mod tests {
             // A pipelined second request does not change the first one's path.
             "GET / HTTP/1.1\nHost: x\n\nGET /next HTTP/1.1\n",
         ] {
-            assert_eq!(head(h), Some(Head::Fast), "{h:?}");
+            assert!(matches!(head(h), Some(Head::Fast(_))), "{h:?}");
         }
     }
 

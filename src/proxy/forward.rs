@@ -1,10 +1,8 @@
-//! Forwarding a request by hand: one upstream exchange on a pooled connection, the response
-//! streamed back downstream. Two callers:
-//! * [`super::fast`], for requests without a body (most of them), which skips pingora's proxy
-//!   framework;
-//! * the body phase, for the one case pingora cannot replay (see [`super::body`]): the body was
-//!   read completely while inspecting it and is larger than pingora's 64 KiB replay buffer. The
-//!   body is then at most the window plus one read (< 128 KiB).
+//! Forwarding a request by hand on pingora's codec: one upstream exchange on a pooled connection,
+//! the response streamed back downstream. Its caller is the body phase, for the one case pingora
+//! cannot replay (see [`super::body`]): the body was read completely while inspecting it and is
+//! larger than pingora's 64 KiB replay buffer. The body is then at most the window plus one read
+//! (< 128 KiB). (The fast path forwards with webacl's own HTTP/1 code, [`super::h1`].)
 //!
 //! What goes upstream follows pingora's own HTTP/1 proxying: the request as HTTP/1.1 without its
 //! hop-by-hop fields; a close-delimited response goes back chunked so the client connection can
@@ -32,14 +30,6 @@ const HOP_BY_HOP: [&str; 10] = [
     "http2-settings",
 ];
 
-/// The request's body, as far as forwarding is concerned.
-pub enum Body {
-    /// No body, and no hop-by-hop field but `Connection` (what [`super::fast`] admits).
-    None,
-    /// The whole body, read while inspecting it; sent with a `Content-Length`.
-    Buffered(Bytes),
-}
-
 /// Sends the request to `peer` and streams the response back downstream. Returns the upstream
 /// status. A reused connection that breaks before the response head arrives (the upstream closed
 /// it while idle) is replaced by a new one once, as pingora's proxy does; a timeout is not retried.
@@ -50,7 +40,7 @@ pub async fn exchange(
     pool: &Pool,
     peer: &HttpPeer,
     session: &mut Session,
-    body: Body,
+    body: Bytes,
     inserted: &[(Box<str>, Box<str>)],
     drop_expect: bool,
 ) -> Result<u16> {
@@ -101,27 +91,20 @@ pub async fn exchange(
     Ok(status)
 }
 
-/// The request head as it goes upstream: HTTP/1.1, without hop-by-hop fields, with the Web ACL's
-/// inserted headers.
+/// The request head as it goes upstream: HTTP/1.1, without hop-by-hop fields, sized, with the Web
+/// ACL's inserted headers.
 fn upstream_head(
     client: &RequestHeader,
-    body: &Body,
+    body: &Bytes,
     inserted: &[(Box<str>, Box<str>)],
     drop_expect: bool,
 ) -> Result<Box<RequestHeader>> {
     let mut req = Box::new(client.clone());
     req.set_version(http::Version::HTTP_11);
-    match body {
-        Body::None => {
-            req.remove_header(&header::CONNECTION);
-        }
-        Body::Buffered(bytes) => {
-            for name in HOP_BY_HOP {
-                req.remove_header(name);
-            }
-            req.insert_header(header::CONTENT_LENGTH, bytes.len())?;
-        }
+    for name in HOP_BY_HOP {
+        req.remove_header(name);
     }
+    req.insert_header(header::CONTENT_LENGTH, body.len())?;
     for (name, value) in inserted {
         req.insert_header(name.to_string(), value.as_ref())?;
     }
@@ -132,11 +115,9 @@ fn upstream_head(
 }
 
 /// Writes the request and reads the first response head.
-async fn send(up: &mut HttpSession, req: Box<RequestHeader>, body: &Body) -> Result<()> {
+async fn send(up: &mut HttpSession, req: Box<RequestHeader>, body: &Bytes) -> Result<()> {
     up.write_request_header(req).await?;
-    if let Body::Buffered(bytes) = body {
-        up.write_body(bytes).await?;
-    }
+    up.write_body(body).await?;
     up.finish_body().await?;
     up.read_response().await?;
     Ok(())

@@ -1,7 +1,7 @@
 //! The pingora glue: the only module that implements pingora's `ProxyHttp`. Each hook is a few
 //! lines that call the library; no rule logic lives here. Requests without a body skip pingora's
-//! proxy framework ([`fast`]) and go through the same [`WafProxy`] steps: `decide`, then an
-//! answer or [`forward::exchange`], `fail` and `log`.
+//! proxy framework and pingora's codec ([`fast`], [`h1`]) and go through the same [`WafProxy`]
+//! steps: `judge`, then an answer or a forward, `failure` and `log`.
 //!
 //! Per request: load the snapshot once (`ArcSwap`), read the body window only when a rule
 //! inspects the body, evaluate, then either answer (Block, Captcha, Challenge) or forward with
@@ -17,6 +17,7 @@ pub mod body;
 pub mod entry;
 pub mod fast;
 pub mod forward;
+pub mod h1;
 pub mod pool;
 pub mod respond;
 pub mod view;
@@ -147,7 +148,6 @@ impl WafProxy {
         window: &body::Window,
         ctx: &mut RequestCtx,
     ) -> Option<Reply> {
-        let snap: &Snapshot = arc_snap;
         let raw = session
             .as_downstream()
             .as_http1()
@@ -178,11 +178,24 @@ impl WafProxy {
             ja4: None,
             timestamp_ms,
         };
+        self.judge(arc_snap, &req, ctx)
+    }
+
+    /// [`WafProxy::decide`] for a request view built by the caller (the fast path builds it from
+    /// the bytes it parsed).
+    fn judge(
+        &self,
+        arc_snap: &Arc<Snapshot>,
+        req: &Request,
+        ctx: &mut RequestCtx,
+    ) -> Option<Reply> {
+        let snap: &Snapshot = arc_snap;
+        let timestamp_ms = req.timestamp_ms;
         let scheme = if self.settings.tls { "https" } else { "http" };
         SCRATCH.with(|cell| {
             let mut scratch = cell.borrow_mut();
             let started = Instant::now();
-            evaluate(&snap.acl, &req, &mut scratch);
+            evaluate(&snap.acl, req, &mut scratch);
             self.metrics
                 .observe_evaluation(started.elapsed().as_secs_f64());
             let v = &scratch.verdict;
@@ -192,8 +205,8 @@ impl WafProxy {
             let sampled_record = OnceCell::new();
             self.sample(snap, v, timestamp_ms, || {
                 sampled_record.get_or_init(|| {
-                    entry::log_context(&req, &self.source_id, scheme, None, |log_ctx| {
-                        record(&snap.acl, &req, &scratch, log_ctx)
+                    entry::log_context(req, &self.source_id, scheme, None, |log_ctx| {
+                        record(&snap.acl, req, &scratch, log_ctx)
                     })
                 })
             });
@@ -206,7 +219,7 @@ impl WafProxy {
                     Arc::clone(arc_snap),
                     self.source_id.clone(),
                     scheme,
-                    &req,
+                    req,
                     &scratch,
                 )));
             }
@@ -221,6 +234,16 @@ impl WafProxy {
     /// status for the log: 502 for upstream failures, 400 for a malformed request, 500 for
     /// webacl's own, 0 when the client went away.
     async fn fail(&self, session: &mut Session, e: &Error, ctx: &mut RequestCtx) -> u16 {
+        let code = self.failure(e, ctx);
+        if let (Some(reply), None) = (failure_reply(code), session.response_written()) {
+            let _ = respond::send(session, &reply).await;
+        }
+        code
+    }
+
+    /// The status a failed request is logged with (see [`WafProxy::fail`]), noted in `ctx`;
+    /// upstream failures are counted.
+    fn failure(&self, e: &Error, ctx: &mut RequestCtx) -> u16 {
         let code = match e.etype() {
             ErrorType::HTTPStatus(code) => *code,
             _ => match e.esource() {
@@ -237,19 +260,6 @@ impl WafProxy {
         }
         if code > 0 {
             ctx.failed = Some(code);
-            if session.response_written().is_none() {
-                let reply = if code == 502 {
-                    respond::bad_gateway()
-                } else {
-                    Reply {
-                        status: code,
-                        headers: Vec::new(),
-                        content_type: None,
-                        body: Bytes::new(),
-                    }
-                };
-                let _ = respond::send(session, &reply).await;
-            }
         }
         code
     }
@@ -312,6 +322,20 @@ impl WafProxy {
     }
 }
 
+/// What to answer for a failure status (none when the client went away).
+fn failure_reply(code: u16) -> Option<Reply> {
+    match code {
+        0 => None,
+        502 => Some(respond::bad_gateway()),
+        _ => Some(Reply {
+            status: code,
+            headers: Vec::new(),
+            content_type: None,
+            body: Bytes::new(),
+        }),
+    }
+}
+
 /// The `ProxyHttp` implementation: webacl's hooks in pingora's proxy, which serves every request
 /// the fast path does not (bodies, upgrades, HTTP/2; see [`fast`]).
 pub struct Hooks(pub Arc<WafProxy>);
@@ -356,7 +380,7 @@ impl ProxyHttp for Hooks {
                 &self.0.pool,
                 &self.0.peer,
                 session,
-                forward::Body::Buffered(Bytes::from(window.bytes)),
+                Bytes::from(window.bytes),
                 &inserted,
                 window.sent_continue,
             ))

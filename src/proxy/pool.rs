@@ -90,15 +90,20 @@ impl Pool {
     /// An HTTP/1 session to `peer`: on an idle connection that is still good unless `fresh`,
     /// else on a new one. The flag says whether the connection was reused.
     pub async fn session(&self, peer: &HttpPeer, fresh: bool) -> Result<(HttpSession, bool)> {
-        let reused = if fresh { None } else { self.take() };
-        let (stream, reused) = match reused {
-            Some(stream) => (stream, true),
-            None => (self.transport.new_stream(peer).await?, false),
-        };
+        let (stream, reused) = self.stream(peer, fresh).await?;
         let mut session = HttpSession::new_with_options(stream, peer);
         session.read_timeout = peer.options.read_timeout;
         session.write_timeout = peer.options.write_timeout;
         Ok((session, reused))
+    }
+
+    /// A connection to `peer`: an idle one that is still good unless `fresh`, else a new one. The
+    /// flag says whether it was reused.
+    pub async fn stream(&self, peer: &HttpPeer, fresh: bool) -> Result<(Stream, bool)> {
+        match if fresh { None } else { self.take() } {
+            Some(stream) => Ok((stream, true)),
+            None => Ok((self.transport.new_stream(peer).await?, false)),
+        }
     }
 
     fn take(&self) -> Option<Stream> {
@@ -113,9 +118,13 @@ impl Pool {
     /// Keeps the session's connection when HTTP allows another request on it.
     pub async fn put(&self, mut session: HttpSession) {
         session.respect_keepalive();
-        let Some(stream) = session.reuse().await else {
-            return;
-        };
+        if let Some(stream) = session.reuse().await {
+            self.put_stream(stream);
+        }
+    }
+
+    /// Keeps a connection whose last exchange ended cleanly.
+    pub fn put_stream(&self, stream: Stream) {
         let Ok(mut idle) = self.idle.lock() else {
             return;
         };

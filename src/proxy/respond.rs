@@ -91,15 +91,7 @@ pub fn bad_gateway() -> Reply {
 ///
 /// Errors: the downstream connection failed while writing.
 pub async fn send(session: &mut Session, reply: &Reply) -> Result<()> {
-    let mut h = ResponseHeader::build(reply.status, Some(3 + reply.headers.len()))?;
-    for (name, value) in &reply.headers {
-        h.append_header(name.to_string(), value.as_ref())?;
-    }
-    if let Some(t) = reply.content_type {
-        h.insert_header(http::header::CONTENT_TYPE, t)?;
-    }
-    h.insert_header(http::header::CONTENT_LENGTH, reply.body.len())?;
-    h.insert_header(http::header::CACHE_CONTROL, "no-store")?;
+    let h = header(reply)?;
     let head_only = session.req_header().method == http::Method::HEAD;
     session
         .write_response_header(Box::new(h), reply.body.is_empty() || head_only)
@@ -110,4 +102,20 @@ pub async fn send(session: &mut Session, reply: &Reply) -> Result<()> {
             .await?;
     }
     Ok(())
+}
+
+/// The response head of `reply` (pingora adds `Date` and `Connection` when writing it).
+///
+/// Errors: a header name or value pingora refuses (validation rejects such custom responses).
+pub fn header(reply: &Reply) -> Result<ResponseHeader> {
+    let mut h = ResponseHeader::build(reply.status, Some(5 + reply.headers.len()))?;
+    for (name, value) in &reply.headers {
+        h.append_header(name.to_string(), value.as_ref())?;
+    }
+    if let Some(t) = reply.content_type {
+        h.insert_header(http::header::CONTENT_TYPE, t)?;
+    }
+    h.insert_header(http::header::CONTENT_LENGTH, reply.body.len())?;
+    h.insert_header(http::header::CACHE_CONTROL, "no-store")?;
+    Ok(h)
 }

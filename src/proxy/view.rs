@@ -82,17 +82,19 @@ pub fn split_target(target: &[u8]) -> (&[u8], &[u8], Option<&[u8]>) {
 /// The client address: the first address in `header` when configured and valid (webacl sits
 /// behind a proxy that sets it), otherwise the TCP peer as ALB sees it.
 pub fn client_ip(session: &Session, header: Option<&str>) -> Option<IpAddr> {
-    if let Some(name) = header {
-        if let Some(v) = session.req_header().headers.get(name) {
-            if let Some(ip) = first_ip(v.as_bytes()) {
-                return Some(ip);
-            }
-        }
-    }
-    session
-        .client_addr()
-        .and_then(|a| a.as_inet())
-        .map(|a| a.ip())
+    let forwarded = header.and_then(|name| session.req_header().headers.get(name));
+    client_ip_of(
+        forwarded.map(|v| v.as_bytes()),
+        session
+            .client_addr()
+            .and_then(|a| a.as_inet())
+            .map(|a| a.ip()),
+    )
+}
+
+/// [`client_ip`] from the configured header's first value and the TCP peer's address.
+pub fn client_ip_of(forwarded: Option<&[u8]>, peer: Option<IpAddr>) -> Option<IpAddr> {
+    forwarded.and_then(first_ip).or(peer)
 }
 
 /// The first comma-separated token of a forwarding header that is an IP address (an IPv4
