@@ -1069,6 +1069,77 @@ fn fast_path_relays_each_response_framing() {
     );
 }
 
+/// An upstream that misbehaves costs the fast path's client a 502 when nothing was sent yet
+/// (invalid length, not HTTP, read timeout, bad chunk framing), and the connection (never a
+/// mis-framed answer) once the head went out (closed inside a body).
+#[test]
+fn fast_path_survives_upstreams_that_misbehave() {
+    use std::io::{Read, Write};
+    let up = raw_upstream(|mut conn, r| {
+        // One request per connection.
+        if let Some(head) = read_head(r) {
+            let text = String::from_utf8_lossy(&head).into_owned();
+            let answer: &[u8] = match text.split(' ').nth(1).unwrap_or("") {
+                "/badlen" => b"HTTP/1.1 200 OK\r\nContent-Length: 3, 4\r\n\r\nabc",
+                "/garbage" => b"NOT HTTP AT ALL\r\n\r\n",
+                "/cut" => b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc",
+                "/badchunk" => b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+                // /slow: no answer until the proxy gives up.
+                _ => {
+                    std::thread::sleep(Duration::from_secs(2));
+                    return;
+                }
+            };
+            let _ = conn.write_all(answer);
+        }
+    });
+    let path = traversal_acl("misbehave");
+    let p = Proxy::start(
+        "misbehave",
+        &[
+            "--web-acl",
+            &path,
+            "--upstream",
+            &up,
+            "--read-timeout-ms",
+            "300",
+        ],
+    );
+    let exchange = |path: &str| -> String {
+        let (mut conn, mut r) = raw_connection(p.port);
+        write!(
+            conn,
+            "GET {path} HTTP/1.1\r\nHost: x\r\nUser-Agent: t/1\r\n\r\n"
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        // The proxy closes the connection after each of these.
+        r.read_to_end(&mut out).unwrap();
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    // A bad chunk in the first read: the head has not gone out yet either.
+    for path in ["/badlen", "/garbage", "/slow", "/badchunk"] {
+        let answer = exchange(path);
+        assert!(
+            answer.starts_with("HTTP/1.1 502 Bad Gateway\r\n"),
+            "{path}: {answer}"
+        );
+        assert!(answer.contains("Connection: close\r\n"), "{path}: {answer}");
+    }
+    let cut = exchange("/cut");
+    assert!(
+        cut.starts_with("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n"),
+        "{cut}"
+    );
+    assert!(cut.ends_with("\r\n\r\nabc"), "{cut}");
+    let records = p.log_records(5);
+    let codes: Vec<_> = records
+        .iter()
+        .map(|r| r["responseCodeSent"].clone())
+        .collect();
+    assert_eq!(codes, vec![json!(502); 5], "{codes:?}");
+}
+
 /// One HTTP/1.1 response read off a raw connection: status, headers (names lower-cased) and the
 /// body, framed by Content-Length or chunked.
 fn read_response(r: &mut impl std::io::BufRead) -> (u16, Vec<(String, String)>, Vec<u8>) {
@@ -1312,7 +1383,7 @@ fn upstream_closing_kept_alive_connections_costs_no_request() {
 /// read until the proxy closes it or goes quiet.
 #[test]
 fn fast_path_and_pingora_proxy_agree_byte_for_byte() {
-    use std::io::Write;
+    use std::io::{BufRead, Write};
     let up = raw_upstream(|mut conn, r| {
         while let Some(mut head) = read_head(r) {
             let text = String::from_utf8_lossy(&head).to_ascii_lowercase();
@@ -1323,6 +1394,13 @@ fn fast_path_and_pingora_proxy_agree_byte_for_byte() {
             let mut body = vec![0; len];
             r.read_exact(&mut body).unwrap();
             head.extend_from_slice(&body);
+            // A chunked body (the "CL and TE" case) is read to its end, so that it is not taken
+            // for the next request on this pooled connection.
+            if text.contains("transfer-encoding: chunked") {
+                while r.read_until(b'\n', &mut head).unwrap_or(0) > 0
+                    && !head.ends_with(b"0\r\n\r\n")
+                {}
+            }
             let answer = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", head.len());
             let _ = conn.write_all(answer.as_bytes());
             let _ = conn.write_all(&head);

@@ -15,8 +15,9 @@
 //! failure answers are the ones the proxy hooks give.
 
 use super::{failure_reply, h1, now_ms, view, Hooks, RequestCtx, WafProxy};
-use crate::inspect::Request;
+use crate::inspect::{Header, Request};
 use async_trait::async_trait;
+use bytes::Buf;
 use bytes::BytesMut;
 use pingora::apps::{HttpServerApp, ServerApp};
 use pingora::protocols::http::ServerSession;
@@ -78,6 +79,7 @@ impl ServerApp for App {
             return self.pingora.process_new(stream, shutdown).await;
         }
         let mut buf = BytesMut::with_capacity(HEAD_BUF);
+        let mut bufs = h1::Buffers::default();
         // This connection's own handle on the shutdown signal, to wait on between requests.
         let mut stop = shutdown.clone();
         loop {
@@ -85,15 +87,9 @@ impl ServerApp for App {
                 Head::Close => return None,
                 Head::Pingora => return self.hand_over(stream, buf, shutdown).await,
                 Head::Fast(len) => {
-                    let rest = buf.split_off(len);
-                    stream = self.serve(stream, &buf, &stop).await?;
-                    buf = if rest.is_empty() {
-                        // The head's buffer is free again: reuse it for the next head.
-                        buf.clear();
-                        buf
-                    } else {
-                        rest
-                    };
+                    stream = self.serve(stream, &buf[..len], &stop, &mut bufs).await?;
+                    // What follows the head (pipelined requests) stays for the next round.
+                    buf.advance(len);
                 }
             }
         }
@@ -126,7 +122,13 @@ impl App {
 
     /// One fast-path request, whose head is `head` (complete, and qualifying). Returns the
     /// connection when it can carry another request.
-    async fn serve(&self, mut stream: Stream, head: &[u8], stop: &ShutdownWatch) -> Option<Stream> {
+    async fn serve(
+        &self,
+        mut stream: Stream,
+        head: &[u8],
+        stop: &ShutdownWatch,
+        bufs: &mut h1::Buffers,
+    ) -> Option<Stream> {
         let waf = &self.waf;
         let mut slots = [httparse::EMPTY_HEADER; MAX_FAST_FIELDS];
         let mut parsed = httparse::Request::new(&mut slots);
@@ -146,8 +148,11 @@ impl App {
             fields: parsed.headers,
         };
         let keepalive = head.keepalive() && !*stop.borrow();
-        let mut headers = Vec::with_capacity(16);
-        headers.extend(head.fields.iter().map(|f| (f.name.as_bytes(), f.value)));
+        let mut pairs: [Header; MAX_FAST_FIELDS] = [(&[], &[]); MAX_FAST_FIELDS];
+        for (pair, f) in pairs.iter_mut().zip(head.fields.iter()) {
+            *pair = (f.name.as_bytes(), f.value);
+        }
+        let headers = &pairs[..head.fields.len()];
         let forwarded = waf.settings.client_ip_header.as_deref().and_then(|name| {
             let first = head
                 .fields
@@ -167,7 +172,7 @@ impl App {
             query,
             fragment,
             http_version: if version == 0 { "HTTP/1.0" } else { "HTTP/1.1" },
-            headers: &headers,
+            headers,
             body: &[],
             body_len: 0,
             ja3: None,
@@ -177,21 +182,26 @@ impl App {
         let mut ctx = RequestCtx::default();
         let snap = waf.snapshots.load_full();
         let mut written = false;
+        let head_only = method == "HEAD";
         let outcome = match waf.judge(&snap, &req, &mut ctx) {
-            Some(reply) => h1::send_reply(&mut stream, &reply, method == "HEAD", keepalive).await,
+            Some(reply) => h1::send_reply(&mut stream, &reply, head_only, keepalive, bufs).await,
             None => {
-                let timeouts = h1::Timeouts {
-                    read: waf.peer.options.read_timeout,
-                    write: waf.peer.options.write_timeout,
+                let upstream = h1::Upstream {
+                    pool: &waf.pool,
+                    peer: &waf.peer,
+                    timeouts: h1::Timeouts {
+                        read: waf.peer.options.read_timeout,
+                        write: waf.peer.options.write_timeout,
+                    },
                 };
+                let (inserted, keep) = (&ctx.inserted, keepalive);
                 h1::forward(
-                    &waf.pool,
-                    &waf.peer,
-                    timeouts,
+                    &upstream,
                     &mut stream,
                     &head,
-                    &ctx.inserted,
-                    keepalive,
+                    inserted,
+                    keep,
+                    bufs,
                     &mut written,
                 )
                 .await
@@ -200,7 +210,7 @@ impl App {
         if let Err(e) = outcome {
             let code = waf.failure(&e, &mut ctx);
             if let (Some(reply), false) = (failure_reply(code), written) {
-                let _ = h1::send_reply(&mut stream, &reply, method == "HEAD", false).await;
+                let _ = h1::send_reply(&mut stream, &reply, head_only, false, bufs).await;
             }
             waf.log(&mut ctx);
             return None;

@@ -21,7 +21,7 @@
 
 use super::pool::Pool;
 use super::respond::Reply;
-use bytes::BytesMut;
+use bytes::{Buf, BytesMut};
 use pingora::http::ResponseHeader;
 use pingora::prelude::*;
 use pingora::protocols::http::date::get_cached_date;
@@ -439,8 +439,9 @@ async fn write_down(down: &mut Stream, bytes: &[u8]) -> Result<()> {
 }
 
 /// Sends `out` (the response head, maybe with body bytes already appended) and the rest of the
-/// body downstream. `buf` holds what was read past the head. Returns whether the upstream
-/// connection ended exactly at the body's end (so it can be reused).
+/// body downstream. `buf` holds what was read past the head; `written` is set once anything goes
+/// downstream. Returns whether the upstream connection ended exactly at the body's end (so it
+/// can be reused).
 async fn relay(
     up: &mut Stream,
     down: &mut Stream,
@@ -448,7 +449,12 @@ async fn relay(
     framing: Framing,
     out: &mut Vec<u8>,
     timeout: Option<Duration>,
+    written: &mut bool,
 ) -> Result<bool> {
+    let mut write_down = async |down: &mut Stream, out: &[u8]| {
+        *written = true;
+        write_down(down, out).await
+    };
     let up_err = |e: Box<Error>| e.into_up();
     match framing {
         Framing::Empty => {
@@ -460,7 +466,7 @@ async fn relay(
             loop {
                 let take = left.min(buf.len() as u64) as usize;
                 out.extend_from_slice(&buf[..take]);
-                let _ = buf.split_to(take);
+                buf.advance(take);
                 left -= take as u64;
                 write_down(down, out).await?;
                 out.clear();
@@ -478,7 +484,7 @@ async fn relay(
             loop {
                 let used = scan_chunked(&mut state, buf).map_err(up_err)?;
                 out.extend_from_slice(&buf[..used]);
-                let _ = buf.split_to(used);
+                buf.advance(used);
                 write_down(down, out).await?;
                 out.clear();
                 if state == Chunk::Done {
@@ -510,30 +516,50 @@ async fn relay(
     }
 }
 
+/// Where forwarded requests go.
+pub struct Upstream<'a> {
+    pub pool: &'a Pool,
+    pub peer: &'a HttpPeer,
+    pub timeouts: Timeouts,
+}
+
+/// A client connection's buffers, kept from one request to the next.
+#[derive(Default)]
+pub struct Buffers {
+    /// What is written next, upstream or downstream.
+    out: Vec<u8>,
+    /// What was read from the upstream and not yet passed on.
+    up: BytesMut,
+}
+
 /// One forwarded request: the head to the upstream (a pooled connection, replaced once if a
 /// reused one turns out closed before answering), the response back downstream. `written` says,
 /// when it fails, whether a response head already went downstream.
 ///
 /// Errors: upstream failures marked as upstream errors, client write failures as downstream.
-#[allow(clippy::too_many_arguments)]
 pub async fn forward(
-    pool: &Pool,
-    peer: &HttpPeer,
-    timeouts: Timeouts,
+    upstream: &Upstream<'_>,
     down: &mut Stream,
     head: &ClientHead<'_>,
     inserted: &[(Box<str>, Box<str>)],
     keepalive: bool,
+    bufs: &mut Buffers,
     written: &mut bool,
 ) -> Result<()> {
-    let mut out = Vec::with_capacity(1024);
-    write_request(&mut out, head, inserted);
-    let mut buf = BytesMut::new();
+    let Upstream {
+        pool,
+        peer,
+        timeouts,
+    } = *upstream;
+    let Buffers { out, up: buf } = bufs;
+    out.clear();
+    buf.clear();
+    write_request(out, head, inserted);
     let mut fresh = false;
     let (mut up, mut resp) = loop {
         let (mut up, reused) = pool.stream(peer, fresh).await.map_err(|e| e.into_up())?;
-        let answered = match write_up(&mut up, &out, timeouts.write).await {
-            Ok(()) => read_response(&mut up, &mut buf, timeouts.read, head.is_head()).await,
+        let answered = match write_up(&mut up, out, timeouts.write).await {
+            Ok(()) => read_response(&mut up, buf, timeouts.read, head.is_head()).await,
             Err(e) => Err(e),
         };
         match answered {
@@ -556,26 +582,26 @@ pub async fn forward(
         // An HTTP/1.0 client is sent no 1xx (RFC 9110 §15.2).
         if head.version == 1 {
             out.clear();
-            write_response_head(&mut out, &resp, &buf, keepalive);
+            write_response_head(out, &resp, buf, keepalive);
             *written = true;
-            write_down(down, &out).await?;
+            write_down(down, out).await?;
         }
-        let _ = buf.split_to(resp.len);
-        resp = read_response(&mut up, &mut buf, timeouts.read, head.is_head())
+        buf.advance(resp.len);
+        resp = read_response(&mut up, buf, timeouts.read, head.is_head())
             .await
             .map_err(|e| e.into_up())?;
     }
     out.clear();
-    write_response_head(&mut out, &resp, &buf, keepalive);
-    let _ = buf.split_to(resp.len);
-    *written = true;
+    write_response_head(out, &resp, buf, keepalive);
+    buf.advance(resp.len);
     let clean = relay(
         &mut up,
         down,
-        &mut buf,
+        buf,
         resp.framing,
-        &mut out,
+        out,
         timeouts.read,
+        written,
     )
     .await?;
     if clean && resp.keepalive {
@@ -605,9 +631,7 @@ pub fn write_reply(
     out.push(b' ');
     out.extend_from_slice(h.get_reason_phrase().unwrap_or("").as_bytes());
     out.extend_from_slice(b"\r\n");
-    let mut head = BytesMut::new();
-    h.header_to_h1_wire(&mut head);
-    out.extend_from_slice(&head);
+    h.header_to_h1_wire(out);
     out.extend_from_slice(b"\r\n");
     if !head_only {
         out.extend_from_slice(&reply.body);
@@ -623,10 +647,11 @@ pub async fn send_reply(
     reply: &Reply,
     head_only: bool,
     keepalive: bool,
+    bufs: &mut Buffers,
 ) -> Result<()> {
-    let mut out = Vec::with_capacity(512);
-    write_reply(&mut out, reply, head_only, keepalive)?;
-    write_down(down, &out).await
+    bufs.out.clear();
+    write_reply(&mut bufs.out, reply, head_only, keepalive)?;
+    write_down(down, &bufs.out).await
 }
 
 #[cfg(test)]
