@@ -59,6 +59,8 @@ impl App {
 /// What the next request on a connection is.
 #[derive(Debug, PartialEq)]
 enum Head {
+    /// The buffer holds a blank line: a complete head, or a malformed one ([`classify`] tells).
+    Ready,
     /// A complete head that qualifies for the fast path, this many bytes long.
     Fast(usize),
     /// Anything else pingora has to see: a head that does not qualify, a malformed or very long
@@ -82,15 +84,25 @@ impl ServerApp for App {
         let mut bufs = h1::Buffers::default();
         // This connection's own handle on the shutdown signal, to wait on between requests.
         let mut stop = shutdown.clone();
+        let mut partial = false;
         loop {
-            match read_head(&mut stream, &mut buf, &mut stop).await {
+            match read_head(&mut stream, &mut buf, &mut stop, partial).await {
                 Head::Close => return None,
                 Head::Pingora => return self.hand_over(stream, buf, shutdown).await,
-                Head::Fast(len) => {
-                    stream = self.serve(stream, &buf[..len], &stop, &mut bufs).await?;
+                Head::Ready | Head::Fast(_) => {}
+            }
+            // The head is parsed once: to classify it, then as the request itself.
+            let mut slots = [httparse::EMPTY_HEADER; MAX_FAST_FIELDS];
+            let mut req = httparse::Request::new(&mut slots);
+            match classify(&mut req, &buf) {
+                None => partial = true,
+                Some(Head::Fast(len)) => {
+                    partial = false;
+                    stream = self.serve(stream, &req, &stop, &mut bufs).await?;
                     // What follows the head (pipelined requests) stays for the next round.
                     buf.advance(len);
                 }
+                Some(_) => return self.hand_over(stream, buf, shutdown).await,
             }
         }
     }
@@ -125,20 +137,15 @@ impl App {
     async fn serve(
         &self,
         mut stream: Stream,
-        head: &[u8],
+        parsed: &httparse::Request<'_, '_>,
         stop: &ShutdownWatch,
         bufs: &mut h1::Buffers,
     ) -> Option<Stream> {
         let waf = &self.waf;
-        let mut slots = [httparse::EMPTY_HEADER; MAX_FAST_FIELDS];
-        let mut parsed = httparse::Request::new(&mut slots);
-        // `classify` parsed the same bytes already; this cannot fail.
-        let (Ok(httparse::Status::Complete(_)), Some(method), Some(target), Some(version)) = (
-            parsed.parse(head),
-            parsed.method,
-            parsed.path,
-            parsed.version,
-        ) else {
+        // A complete head has all three (`classify` checked it).
+        let (Some(method), Some(target), Some(version)) =
+            (parsed.method, parsed.path, parsed.version)
+        else {
             return None;
         };
         let head = h1::ClientHead {
@@ -229,17 +236,23 @@ fn prepare(session: &mut ServerSession, received: BytesMut, shutdown: &ShutdownW
     }
 }
 
-/// Reads until `buf` holds a complete request head (or more), and says where it goes.
+/// Reads until `buf` holds a blank line, the end of a head ([`Head::Ready`]), unless the client
+/// closes, the connection idles out, the server shuts down, or the head grows past
+/// [`MAX_FAST_HEAD`]. With `partial`, what `buf` holds was parsed and found incomplete (a blank
+/// line before the request line), so it reads before looking again.
 ///
-/// The buffer is parsed only when a read brings the blank line that ends a head, so a client
-/// that trickles its head in small pieces costs one parse, not one per piece.
-async fn read_head(stream: &mut Stream, buf: &mut BytesMut, stop: &mut ShutdownWatch) -> Head {
-    let mut complete = !buf.is_empty();
+/// The buffer is looked at only when a read brings a blank line, so a client that trickles its
+/// head in small pieces costs one parse, not one per piece.
+async fn read_head(
+    stream: &mut Stream,
+    buf: &mut BytesMut,
+    stop: &mut ShutdownWatch,
+    partial: bool,
+) -> Head {
+    let mut complete = !partial && !buf.is_empty();
     loop {
         if complete {
-            if let Some(head) = classify(buf) {
-                return head;
-            }
+            return Head::Ready;
         }
         if buf.len() >= MAX_FAST_HEAD {
             return Head::Pingora;
@@ -258,7 +271,7 @@ async fn read_head(stream: &mut Stream, buf: &mut BytesMut, stop: &mut ShutdownW
             },
             _ = stop.changed() => return Head::Close,
         }
-        complete = complete || ends_a_head(buf, before);
+        complete = ends_a_head(buf, before);
     }
 }
 
@@ -266,17 +279,23 @@ async fn read_head(stream: &mut Stream, buf: &mut BytesMut, stop: &mut ShutdownW
 /// hold an empty line: `\n\n` or `\n\r\n`, the only ways a head can end (httparse accepts bare
 /// `\n` line ends, as pingora does).
 fn ends_a_head(buf: &[u8], from: usize) -> bool {
-    let window = &buf[from.saturating_sub(2)..];
-    memchr::memmem::find(window, b"\n\n").is_some()
-        || memchr::memmem::find(window, b"\n\r\n").is_some()
+    let mut at = from.saturating_sub(2);
+    while let Some(i) = memchr::memchr(b'\n', &buf[at..]) {
+        let next = at + i + 1;
+        match buf.get(next) {
+            Some(b'\n') => return true,
+            Some(b'\r') if buf.get(next + 1) == Some(&b'\n') => return true,
+            _ => at = next,
+        }
+    }
+    false
 }
 
-/// `Some` once `buf` starts with a complete head (or a malformed one); `None` while partial.
-fn classify(buf: &[u8]) -> Option<Head> {
-    let mut fields = [httparse::EMPTY_HEADER; MAX_FAST_FIELDS];
-    let mut req = httparse::Request::new(&mut fields);
+/// Parses `buf` into `req` and says where the request goes: `Some(Fast(len))` for a complete head
+/// that qualifies, `Some(Pingora)` for one that does not or is malformed, `None` while partial.
+fn classify<'b>(req: &mut httparse::Request<'_, 'b>, buf: &'b [u8]) -> Option<Head> {
     match req.parse(buf) {
-        Ok(httparse::Status::Complete(len)) => Some(if qualifies(&req) {
+        Ok(httparse::Status::Complete(len)) => Some(if qualifies(req) {
             Head::Fast(len)
         } else {
             Head::Pingora
@@ -324,8 +343,13 @@ fn qualifies(req: &httparse::Request) -> bool {
 mod tests {
     use super::*;
 
+    fn parse(bytes: &[u8]) -> Option<Head> {
+        let mut slots = [httparse::EMPTY_HEADER; MAX_FAST_FIELDS];
+        classify(&mut httparse::Request::new(&mut slots), bytes)
+    }
+
     fn head(text: &str) -> Option<Head> {
-        classify(text.replace('\n', "\r\n").as_bytes())
+        parse(text.replace('\n', "\r\n").as_bytes())
     }
 
     #[test]
@@ -394,7 +418,7 @@ mod tests {
             "GET / HTTP/1.1\nHost: x\n",
             "GET / HTTP/1.1\nHost: x\n\r",
         ] {
-            assert_eq!(classify(h.replace('\n', "\r\n").as_bytes()), None, "{h:?}");
+            assert_eq!(parse(h.replace('\n', "\r\n").as_bytes()), None, "{h:?}");
         }
     }
 }

@@ -164,13 +164,21 @@ pub fn sha256(b: &[u8]) -> String {
         .collect()
 }
 
-/// A loopback port nobody listens on (bound then released).
+/// A loopback port nobody listens on (bound then released), below the kernel's ephemeral range:
+/// `webacl serve` without `--upstream` binds its echo upstream to an ephemeral port, and a port
+/// handed out here and released could be handed to it again while another test's proxy is about
+/// to listen on it.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    const FIRST: u64 = 20_000;
+    const SPAN: u64 = 10_000;
+    let base = u64::from(std::process::id()) * 97;
+    loop {
+        let port = FIRST + (base + NEXT.fetch_add(1, Ordering::Relaxed)) % SPAN;
+        if TcpListener::bind(("127.0.0.1", port as u16)).is_ok() {
+            return port as u16;
+        }
+    }
 }
 
 static DIRS: AtomicU64 = AtomicU64::new(0);
