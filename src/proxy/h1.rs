@@ -8,16 +8,17 @@
 //! * upstream: the request line with `HTTP/1.1`, the client's fields in their order and case
 //!   without `Connection`, the Web ACL's inserted headers replacing same-named fields in place
 //!   (or appended, in the ACL's case);
-//! * downstream: the upstream's status line (canonical reason phrase unless the upstream sent
-//!   another), its fields in order and case with `Date` and `Connection` set as pingora sets them
+//! * downstream: the upstream's status line (its reason phrase, or the canonical one when it sent
+//!   none), its fields in order and case with `Date` and `Connection` set as pingora sets them
 //!   (replaced in place, else appended), `Transfer-Encoding: chunked` added to a close-delimited
 //!   response (which is sent on chunked so the client's connection survives it);
 //! * bodies: none for HEAD, 1xx, 204 and 304; `Content-Length` bodies copied; chunked bodies
 //!   passed on as received, chunk framing checked so the end is found exactly; close-delimited
 //!   bodies chunked until the upstream closes.
 //!
-//! One difference from pingora: fields of the same name that are not adjacent stay where they
-//! were (pingora's header map moves them next to the first of their name).
+//! Where it differs from pingora's proxy (README, feature table): field order is kept (pingora's
+//! header map groups fields by name and moves one into a removed field's place), pipelined
+//! requests are all answered, chunk extensions and trailers pass, no 1xx goes to HTTP/1.0 clients.
 
 use super::pool::Pool;
 use super::respond::Reply;
@@ -26,6 +27,7 @@ use pingora::http::ResponseHeader;
 use pingora::prelude::*;
 use pingora::protocols::http::date::get_cached_date;
 use pingora::protocols::Stream;
+use std::io::Write as _;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -80,7 +82,7 @@ fn connection_token(fields: &[httparse::Header]) -> Option<bool> {
 }
 
 /// Appends the upstream request head to `out`.
-pub fn write_request(out: &mut Vec<u8>, head: &ClientHead, inserted: &[(Box<str>, Box<str>)]) {
+fn write_request(out: &mut Vec<u8>, head: &ClientHead, inserted: &[(Box<str>, Box<str>)]) {
     out.extend_from_slice(head.method.as_bytes());
     out.push(b' ');
     out.extend_from_slice(head.target.as_bytes());
@@ -122,7 +124,7 @@ fn field(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
 
 /// How a response body ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Framing {
+enum Framing {
     /// No body (HEAD, 1xx, 204, 304).
     Empty,
     Length(u64),
@@ -131,13 +133,15 @@ pub enum Framing {
     Close,
 }
 
-/// A parsed upstream response head; ranges index the read buffer.
+/// A byte range of the upstream read buffer.
+type Span = (usize, usize);
+
+/// A parsed upstream response head; its fields (name and value spans) are in [`Buffers`].
 pub struct ResponseHead {
     pub status: u16,
     version: u8,
     /// `None` when the status line has no reason phrase at all.
-    reason: Option<(usize, usize)>,
-    fields: Vec<((usize, usize), (usize, usize))>,
+    reason: Option<Span>,
     /// Bytes of the head, including its blank line.
     len: usize,
     framing: Framing,
@@ -149,15 +153,16 @@ pub struct ResponseHead {
 ///
 /// Errors: the connection closed or failed before a complete head (retryable on a reused
 /// connection when nothing was received), a read timeout, a malformed or oversized head.
-pub async fn read_response(
+async fn read_response(
     up: &mut Stream,
     buf: &mut BytesMut,
+    fields: &mut Vec<(Span, Span)>,
     timeout: Option<Duration>,
     request_was_head: bool,
 ) -> Result<ResponseHead> {
     loop {
         if !buf.is_empty() {
-            if let Some(head) = parse_response(buf, request_was_head)? {
+            if let Some(head) = parse_response(buf, fields, request_was_head)? {
                 return Ok(head);
             }
         }
@@ -191,7 +196,12 @@ async fn read_some(
     n.or_err(ReadError, "reading from the upstream")
 }
 
-fn parse_response(buf: &[u8], request_was_head: bool) -> Result<Option<ResponseHead>> {
+/// Parses a response head at the start of `buf`; its fields' spans replace those in `fields`.
+fn parse_response(
+    buf: &[u8],
+    fields: &mut Vec<(Span, Span)>,
+    request_was_head: bool,
+) -> Result<Option<ResponseHead>> {
     let mut slots = [httparse::EMPTY_HEADER; MAX_RESPONSE_FIELDS];
     let mut resp = httparse::Response::new(&mut slots);
     let len = match resp.parse(buf) {
@@ -209,11 +219,12 @@ fn parse_response(buf: &[u8], request_was_head: bool) -> Result<Option<ResponseH
     let status = resp.code.unwrap_or(0);
     let version = resp.version.unwrap_or(1);
     let reason = resp.reason.map(|r| at(r.as_bytes()));
-    let fields: Vec<_> = resp
-        .headers
-        .iter()
-        .map(|f| (at(f.name.as_bytes()), at(f.value)))
-        .collect();
+    fields.clear();
+    fields.extend(
+        resp.headers
+            .iter()
+            .map(|f| (at(f.name.as_bytes()), at(f.value))),
+    );
     let framing = framing(status, resp.headers, request_was_head)?;
     let keepalive = framing != Framing::Close
         && !(version == 0 && has_field(resp.headers, "transfer-encoding"))
@@ -222,7 +233,6 @@ fn parse_response(buf: &[u8], request_was_head: bool) -> Result<Option<ResponseH
         status,
         version,
         reason,
-        fields,
         len,
         framing,
         keepalive,
@@ -272,9 +282,16 @@ fn framing(status: u16, fields: &[httparse::Header], request_was_head: bool) -> 
     })
 }
 
-/// Appends the response head as it goes downstream.
-pub fn write_response_head(out: &mut Vec<u8>, head: &ResponseHead, buf: &[u8], keepalive: bool) {
-    let text = |(a, b): (usize, usize)| &buf[a..b];
+/// Appends the response head as it goes downstream; `fields` and `buf` are what
+/// [`parse_response`] left.
+fn write_response_head(
+    out: &mut Vec<u8>,
+    head: &ResponseHead,
+    fields: &[(Span, Span)],
+    buf: &[u8],
+    keepalive: bool,
+) {
+    let text = |(a, b): Span| &buf[a..b];
     // A close-delimited response goes on chunked, which needs HTTP/1.1.
     let http10 = head.version == 0 && head.framing != Framing::Close;
     out.extend_from_slice(if http10 { b"HTTP/1.0 " } else { b"HTTP/1.1 " });
@@ -296,7 +313,7 @@ pub fn write_response_head(out: &mut Vec<u8>, head: &ResponseHead, buf: &[u8], k
     let date = get_cached_date();
     let connection: &[u8] = if keepalive { b"keep-alive" } else { b"close" };
     let (mut dated, mut connected) = (informational, informational);
-    for &(name, value) in &head.fields {
+    for &(name, value) in fields {
         let name = text(name);
         if !informational && name.eq_ignore_ascii_case(b"date") {
             if !std::mem::replace(&mut dated, true) {
@@ -485,8 +502,10 @@ async fn relay(
                 let used = scan_chunked(&mut state, buf).map_err(up_err)?;
                 out.extend_from_slice(&buf[..used]);
                 buf.advance(used);
-                write_down(down, out).await?;
-                out.clear();
+                if !out.is_empty() {
+                    write_down(down, out).await?;
+                    out.clear();
+                }
                 if state == Chunk::Done {
                     return Ok(buf.is_empty());
                 }
@@ -498,7 +517,8 @@ async fn relay(
         }
         Framing::Close => loop {
             if !buf.is_empty() {
-                out.extend_from_slice(format!("{:X}\r\n", buf.len()).as_bytes());
+                // Writing to a Vec cannot fail.
+                let _ = write!(out, "{:X}\r\n", buf.len());
                 out.extend_from_slice(buf);
                 out.extend_from_slice(b"\r\n");
                 buf.clear();
@@ -530,6 +550,8 @@ pub struct Buffers {
     out: Vec<u8>,
     /// What was read from the upstream and not yet passed on.
     up: BytesMut,
+    /// The fields of the upstream's response head, as spans of `up`.
+    fields: Vec<(Span, Span)>,
 }
 
 /// One forwarded request: the head to the upstream (a pooled connection, replaced once if a
@@ -551,7 +573,11 @@ pub async fn forward(
         peer,
         timeouts,
     } = *upstream;
-    let Buffers { out, up: buf } = bufs;
+    let Buffers {
+        out,
+        up: buf,
+        fields,
+    } = bufs;
     out.clear();
     buf.clear();
     write_request(out, head, inserted);
@@ -559,7 +585,7 @@ pub async fn forward(
     let (mut up, mut resp) = loop {
         let (mut up, reused) = pool.stream(peer, fresh).await.map_err(|e| e.into_up())?;
         let answered = match write_up(&mut up, out, timeouts.write).await {
-            Ok(()) => read_response(&mut up, buf, timeouts.read, head.is_head()).await,
+            Ok(()) => read_response(&mut up, buf, fields, timeouts.read, head.is_head()).await,
             Err(e) => Err(e),
         };
         match answered {
@@ -582,17 +608,17 @@ pub async fn forward(
         // An HTTP/1.0 client is sent no 1xx (RFC 9110 §15.2).
         if head.version == 1 {
             out.clear();
-            write_response_head(out, &resp, buf, keepalive);
+            write_response_head(out, &resp, fields, buf, keepalive);
             *written = true;
             write_down(down, out).await?;
         }
         buf.advance(resp.len);
-        resp = read_response(&mut up, buf, timeouts.read, head.is_head())
+        resp = read_response(&mut up, buf, fields, timeouts.read, head.is_head())
             .await
             .map_err(|e| e.into_up())?;
     }
     out.clear();
-    write_response_head(out, &resp, buf, keepalive);
+    write_response_head(out, &resp, fields, buf, keepalive);
     buf.advance(resp.len);
     let clean = relay(
         &mut up,
@@ -705,7 +731,7 @@ mod tests {
     }
 
     fn parsed(text: &str, head_request: bool) -> ResponseHead {
-        parse_response(text.as_bytes(), head_request)
+        parse_response(text.as_bytes(), &mut Vec::new(), head_request)
             .unwrap()
             .unwrap()
     }
@@ -748,11 +774,16 @@ mod tests {
             "HTTP/1.1 200 OK\r\nContent-Length: 3, 4\r\n\r\n",
             "HTTP/1.1 200 OK\r\nContent-Length: +3\r\n\r\n",
         ] {
-            assert!(parse_response(bad.as_bytes(), false).is_err(), "{bad:?}");
+            assert!(
+                parse_response(bad.as_bytes(), &mut Vec::new(), false).is_err(),
+                "{bad:?}"
+            );
         }
-        assert!(parse_response(b"HTTP/1.1 200 OK\r\nContent-Le", false)
-            .unwrap()
-            .is_none());
+        assert!(
+            parse_response(b"HTTP/1.1 200 OK\r\nContent-Le", &mut Vec::new(), false)
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]
@@ -779,9 +810,12 @@ mod tests {
     #[test]
     fn response_head_keeps_order_and_case_and_sets_date_and_connection() {
         let text = "HTTP/1.1 201 Made\r\nX-B: 1\r\ndate: old\r\nconnection: close\r\nx-b: 2\r\nContent-Length: 0\r\n\r\n";
-        let head = parsed(text, false);
+        let mut fields = Vec::new();
+        let head = parse_response(text.as_bytes(), &mut fields, false)
+            .unwrap()
+            .unwrap();
         let mut out = Vec::new();
-        write_response_head(&mut out, &head, text.as_bytes(), true);
+        write_response_head(&mut out, &head, &fields, text.as_bytes(), true);
         let out = String::from_utf8(out).unwrap();
         let date = get_cached_date();
         let date = date.to_str().unwrap();
@@ -790,8 +824,11 @@ mod tests {
             format!("HTTP/1.1 201 Made\r\nX-B: 1\r\nDate: {date}\r\nConnection: keep-alive\r\nx-b: 2\r\nContent-Length: 0\r\n\r\n")
         );
         let text = "HTTP/1.0 200 OK\r\nServer: s\r\n\r\n";
+        let head = parse_response(text.as_bytes(), &mut fields, false)
+            .unwrap()
+            .unwrap();
         let mut out = Vec::new();
-        write_response_head(&mut out, &parsed(text, false), text.as_bytes(), false);
+        write_response_head(&mut out, &head, &fields, text.as_bytes(), false);
         let out = String::from_utf8(out).unwrap();
         assert_eq!(
             out,
