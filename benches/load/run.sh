@@ -21,8 +21,9 @@ Setups (SETUPS, in this order):
   nginx      nginx as a plain reverse proxy (keep-alive to the upstream)
   pingora    a pingora proxy with pingora's defaults and no WAF (benches/load/pingora_minimal.rs)
   core       a proxy on pingora's server and HTTP/1 codec without its proxy framework, no WAF
-             (benches/load/pingora_core_proxy.rs): the floor under webacl's fast path
-  empty      webacl serve with an empty Web ACL (pingora + webacl's hooks, no rules)
+             (benches/load/pingora_core_proxy.rs)
+  empty      webacl serve with an empty Web ACL (pingora's server, webacl's fast path and own
+             HTTP/1 exchange, no rules)
   acl        webacl serve with LOAD_ACL (the reference ACL when present, else the starter ACL)
   modsec     nginx + ModSecurity v3 + OWASP CRS, paranoia level 1, blocking (SecRuleEngine On)
 Traffic (TRAFFIC):
