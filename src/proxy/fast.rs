@@ -11,8 +11,8 @@
 //! `CONNECT`. A qualifying request is evaluated from its parsed fields exactly as in the proxy's
 //! `request_filter` (`WafProxy::judge`) and answered or forwarded; pipelined requests are served
 //! in order. A request that does not qualify goes to pingora's proxy with the bytes already read
-//! (its pipelined prefix), together with the rest of its connection. The log record and the
-//! failure answers are the ones the proxy hooks give.
+//! (its pipelined prefix); when pingora is done with it, the connection comes back here. The log
+//! record and the failure answers are the ones the proxy hooks give.
 
 use super::{failure_reply, h1, now_ms, view, Hooks, RequestCtx, WafProxy};
 use crate::inspect::{Header, Request};
@@ -88,7 +88,12 @@ impl ServerApp for App {
         loop {
             match read_head(&mut stream, &mut buf, &mut stop, partial).await {
                 Head::Close => return None,
-                Head::Pingora => return self.hand_over(stream, buf, shutdown).await,
+                Head::Pingora => {
+                    stream = self.by_pingora(stream, buf, shutdown).await?;
+                    buf = BytesMut::with_capacity(HEAD_BUF);
+                    partial = false;
+                    continue;
+                }
                 Head::Ready | Head::Fast(_) => {}
             }
             // The head is parsed once: to classify it, then as the request itself.
@@ -102,7 +107,11 @@ impl ServerApp for App {
                     // What follows the head (pipelined requests) stays for the next round.
                     buf.advance(len);
                 }
-                Some(_) => return self.hand_over(stream, buf, shutdown).await,
+                Some(_) => {
+                    stream = self.by_pingora(stream, buf, shutdown).await?;
+                    buf = BytesMut::with_capacity(HEAD_BUF);
+                    partial = false;
+                }
             }
         }
     }
@@ -113,23 +122,20 @@ impl ServerApp for App {
 }
 
 impl App {
-    /// The rest of the connection goes to pingora's proxy, starting with the bytes already read.
-    async fn hand_over(
-        self: &Arc<Self>,
+    /// One request served by pingora's proxy, starting with the bytes already read. The
+    /// connection comes back when it can carry another request, and its next request is read
+    /// here again: webacl never enables pingora's HTTP/1 pipelining, and without it pingora keeps
+    /// no bytes of a next request (it refuses reuse when a client sent more than one request).
+    async fn by_pingora(
+        &self,
         stream: Stream,
         received: BytesMut,
         shutdown: &ShutdownWatch,
     ) -> Option<Stream> {
         let mut session = ServerSession::new_http1(stream);
         prepare(&mut session, received, shutdown);
-        loop {
-            let reused = self.pingora.process_new_http(session, shutdown).await?;
-            let (stream, settings) = reused.consume();
-            session = ServerSession::new_http1(stream);
-            if let Some(settings) = settings {
-                settings.apply_to_session(&mut session);
-            }
-        }
+        let reused = self.pingora.process_new_http(session, shutdown).await?;
+        Some(reused.consume().0)
     }
 
     /// One fast-path request, whose head is `head` (complete, and qualifying). Returns the
