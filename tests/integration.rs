@@ -1321,7 +1321,8 @@ fn fast_path_and_pingora_proxy_share_a_connection() {
 }
 
 /// An upstream response whose body ends when the upstream closes reaches the client chunked, so
-/// the client's connection survives it (as pingora's proxy does).
+/// the client's connection survives it (as pingora's proxy does); an HTTP/1.0 client gets it as
+/// it came, and the close.
 #[test]
 fn close_delimited_upstream_response_is_sent_chunked() {
     use std::io::Write;
@@ -1348,6 +1349,22 @@ fn close_delimited_upstream_response_is_sent_chunked() {
         );
         assert_eq!(body, b"until close");
     }
+    // An HTTP/1.0 client knows no chunked: it gets the body as it came, then the close.
+    let (mut conn, mut reader) = raw_connection(p.port);
+    write!(
+        conn,
+        "GET /c HTTP/1.0\r\nHost: t\r\nConnection: keep-alive\r\nUser-Agent: integration-test/1\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    std::io::Read::read_to_string(&mut reader, &mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+    assert!(answer.contains("\r\nConnection: close\r\n"), "{answer}");
+    assert!(
+        !answer.to_ascii_lowercase().contains("transfer-encoding"),
+        "{answer}"
+    );
+    assert!(answer.ends_with("\r\n\r\nuntil close"), "{answer}");
 }
 
 /// An upstream that closes a kept-alive connection instead of answering its second request

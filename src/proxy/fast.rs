@@ -197,7 +197,9 @@ impl App {
         let mut written = false;
         let head_only = method == "HEAD";
         let outcome = match waf.judge(&snap, &req, &mut ctx) {
-            Some(reply) => h1::send_reply(&mut stream, &reply, head_only, keepalive, bufs).await,
+            Some(reply) => h1::send_reply(&mut stream, &reply, head_only, keepalive, bufs)
+                .await
+                .map(|()| keepalive),
             None => {
                 let upstream = h1::Upstream {
                     pool: &waf.pool,
@@ -220,16 +222,20 @@ impl App {
                 .await
             }
         };
-        if let Err(e) = outcome {
-            let code = waf.failure(&e, &mut ctx);
-            if let (Some(reply), false) = (failure_reply(code), written) {
-                let _ = h1::send_reply(&mut stream, &reply, head_only, false, bufs).await;
+        match outcome {
+            Ok(reusable) => {
+                waf.log(&mut ctx);
+                reusable.then_some(stream)
             }
-            waf.log(&mut ctx);
-            return None;
+            Err(e) => {
+                let code = waf.failure(&e, &mut ctx);
+                if let (Some(reply), false) = (failure_reply(code), written) {
+                    let _ = h1::send_reply(&mut stream, &reply, head_only, false, bufs).await;
+                }
+                waf.log(&mut ctx);
+                None
+            }
         }
-        waf.log(&mut ctx);
-        keepalive.then_some(stream)
     }
 }
 

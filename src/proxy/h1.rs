@@ -14,11 +14,13 @@
 //!   response (which is sent on chunked so the client's connection survives it);
 //! * bodies: none for HEAD, 1xx, 204 and 304; `Content-Length` bodies copied; chunked bodies
 //!   passed on as received, chunk framing checked so the end is found exactly; close-delimited
-//!   bodies chunked until the upstream closes.
+//!   bodies chunked until the upstream closes (to an HTTP/1.0 client: passed on as they come,
+//!   then its connection is closed).
 //!
 //! Where it differs from pingora's proxy (README, feature table): field order is kept (pingora's
 //! header map groups fields by name and moves one into a removed field's place), pipelined
-//! requests are all answered, chunk extensions and trailers pass, no 1xx goes to HTTP/1.0 clients.
+//! requests are all answered, chunk extensions and trailers pass, and HTTP/1.0 clients get no 1xx
+//! and no chunked body.
 
 use super::pool::Pool;
 use super::respond::Reply;
@@ -131,6 +133,9 @@ enum Framing {
     Chunked,
     /// Until the upstream closes; sent on chunked.
     Close,
+    /// Until the upstream closes, to an HTTP/1.0 client (which knows no chunked): passed on as
+    /// it comes, and the client's connection is closed after it.
+    Raw,
 }
 
 /// A byte range of the upstream read buffer.
@@ -515,6 +520,17 @@ async fn relay(
                 }
             }
         }
+        Framing::Raw => loop {
+            out.extend_from_slice(buf);
+            buf.clear();
+            if !out.is_empty() {
+                write_down(down, out).await?;
+                out.clear();
+            }
+            if read_some(up, buf, timeout).await.map_err(up_err)? == 0 {
+                return Ok(false);
+            }
+        },
         Framing::Close => loop {
             if !buf.is_empty() {
                 // Writing to a Vec cannot fail.
@@ -555,8 +571,10 @@ pub struct Buffers {
 }
 
 /// One forwarded request: the head to the upstream (a pooled connection, replaced once if a
-/// reused one turns out closed before answering), the response back downstream. `written` says,
-/// when it fails, whether a response head already went downstream.
+/// reused one turns out closed before answering), the response back downstream. Returns whether
+/// the client's connection may carry another request (`keepalive`, unless a close-delimited body
+/// went to an HTTP/1.0 client). `written` says, when it fails, whether a response head already
+/// went downstream.
 ///
 /// Errors: upstream failures marked as upstream errors, client write failures as downstream.
 pub async fn forward(
@@ -567,7 +585,7 @@ pub async fn forward(
     keepalive: bool,
     bufs: &mut Buffers,
     written: &mut bool,
-) -> Result<()> {
+) -> Result<bool> {
     let Upstream {
         pool,
         peer,
@@ -617,6 +635,11 @@ pub async fn forward(
             .await
             .map_err(|e| e.into_up())?;
     }
+    let mut keepalive = keepalive;
+    if resp.framing == Framing::Close && head.version == 0 {
+        resp.framing = Framing::Raw;
+        keepalive = false;
+    }
     out.clear();
     write_response_head(out, &resp, fields, buf, keepalive);
     buf.advance(resp.len);
@@ -633,7 +656,7 @@ pub async fn forward(
     if clean && resp.keepalive {
         pool.put_stream(up);
     }
-    Ok(())
+    Ok(keepalive)
 }
 
 /// Appends the head (and body, unless `head_only`) of webacl's own answer, as pingora writes it.
