@@ -56,18 +56,24 @@ impl App {
     }
 }
 
-/// What the next request on a connection is.
+/// What reading a request head came to.
 #[derive(Debug, PartialEq)]
-enum Head {
+enum Read {
     /// The buffer holds a blank line: a complete head, or a malformed one ([`classify`] tells).
     Ready,
-    /// A complete head that qualifies for the fast path, this many bytes long.
-    Fast(usize),
-    /// Anything else pingora has to see: a head that does not qualify, a malformed or very long
-    /// one (pingora answers 400), or one not yet complete past [`MAX_FAST_HEAD`].
-    Pingora,
+    /// No complete head within [`MAX_FAST_HEAD`]: pingora reads on (and applies its own limit).
+    TooLong,
     /// The client closed, went idle too long, or the server is shutting down.
     Close,
+}
+
+/// Where a complete head goes.
+#[derive(Debug, PartialEq)]
+enum Route {
+    /// The fast path; the head is this many bytes long.
+    Fast(usize),
+    /// pingora's proxy: a head that does not qualify, or a malformed one (pingora answers 400).
+    Pingora,
 }
 
 #[async_trait]
@@ -86,31 +92,30 @@ impl ServerApp for App {
         let mut stop = shutdown.clone();
         let mut partial = false;
         loop {
-            match read_head(&mut stream, &mut buf, &mut stop, partial).await {
-                Head::Close => return None,
-                Head::Pingora => {
-                    stream = self.by_pingora(stream, buf, shutdown).await?;
-                    buf = BytesMut::with_capacity(HEAD_BUF);
-                    partial = false;
-                    continue;
-                }
-                Head::Ready | Head::Fast(_) => {}
-            }
+            let ready = match read_head(&mut stream, &mut buf, &mut stop, partial).await {
+                Read::Close => return None,
+                Read::Ready => true,
+                Read::TooLong => false,
+            };
             // The head is parsed once: to classify it, then as the request itself.
             let mut slots = [httparse::EMPTY_HEADER; MAX_FAST_FIELDS];
             let mut req = httparse::Request::new(&mut slots);
-            match classify(&mut req, &buf) {
-                None => partial = true,
-                Some(Head::Fast(len)) => {
-                    partial = false;
+            let route = if ready {
+                classify(&mut req, &buf)
+            } else {
+                Some(Route::Pingora)
+            };
+            partial = route.is_none();
+            match route {
+                None => {}
+                Some(Route::Fast(len)) => {
                     stream = self.serve(stream, &req, &stop, &mut bufs).await?;
                     // What follows the head (pipelined requests) stays for the next round.
                     buf.advance(len);
                 }
-                Some(_) => {
+                Some(Route::Pingora) => {
                     stream = self.by_pingora(stream, buf, shutdown).await?;
                     buf = BytesMut::with_capacity(HEAD_BUF);
-                    partial = false;
                 }
             }
         }
@@ -138,8 +143,8 @@ impl App {
         Some(reused.consume().0)
     }
 
-    /// One fast-path request, whose head is `head` (complete, and qualifying). Returns the
-    /// connection when it can carry another request.
+    /// One fast-path request, `parsed` (a complete head that qualifies). Returns the connection
+    /// when it can carry another request.
     async fn serve(
         &self,
         mut stream: Stream,
@@ -248,7 +253,7 @@ fn prepare(session: &mut ServerSession, received: BytesMut, shutdown: &ShutdownW
     }
 }
 
-/// Reads until `buf` holds a blank line, the end of a head ([`Head::Ready`]), unless the client
+/// Reads until `buf` holds a blank line, the end of a head ([`Read::Ready`]), unless the client
 /// closes, the connection idles out, the server shuts down, or the head grows past
 /// [`MAX_FAST_HEAD`]. With `partial`, what `buf` holds was parsed and found incomplete (a blank
 /// line before the request line), so it reads before looking again.
@@ -260,14 +265,14 @@ async fn read_head(
     buf: &mut BytesMut,
     stop: &mut ShutdownWatch,
     partial: bool,
-) -> Head {
+) -> Read {
     let mut complete = !partial && !buf.is_empty();
     loop {
         if complete {
-            return Head::Ready;
+            return Read::Ready;
         }
         if buf.len() >= MAX_FAST_HEAD {
-            return Head::Pingora;
+            return Read::TooLong;
         }
         if buf.capacity() == buf.len() {
             buf.reserve(HEAD_BUF);
@@ -279,9 +284,9 @@ async fn read_head(
             r = read => match r {
                 Ok(Ok(n)) if n > 0 => {}
                 // Closed, failed or idle too long: pingora closes such a connection silently.
-                _ => return Head::Close,
+                _ => return Read::Close,
             },
-            _ = stop.changed() => return Head::Close,
+            _ = stop.changed() => return Read::Close,
         }
         complete = ends_a_head(buf, before);
     }
@@ -303,17 +308,16 @@ fn ends_a_head(buf: &[u8], from: usize) -> bool {
     false
 }
 
-/// Parses `buf` into `req` and says where the request goes: `Some(Fast(len))` for a complete head
-/// that qualifies, `Some(Pingora)` for one that does not or is malformed, `None` while partial.
-fn classify<'b>(req: &mut httparse::Request<'_, 'b>, buf: &'b [u8]) -> Option<Head> {
+/// Parses `buf` into `req` and says where the request goes; `None` while the head is partial.
+fn classify<'b>(req: &mut httparse::Request<'_, 'b>, buf: &'b [u8]) -> Option<Route> {
     match req.parse(buf) {
         Ok(httparse::Status::Complete(len)) => Some(if qualifies(req) {
-            Head::Fast(len)
+            Route::Fast(len)
         } else {
-            Head::Pingora
+            Route::Pingora
         }),
         Ok(httparse::Status::Partial) => None,
-        Err(_) => Some(Head::Pingora),
+        Err(_) => Some(Route::Pingora),
     }
 }
 
@@ -355,12 +359,12 @@ fn qualifies(req: &httparse::Request) -> bool {
 mod tests {
     use super::*;
 
-    fn parse(bytes: &[u8]) -> Option<Head> {
+    fn parse(bytes: &[u8]) -> Option<Route> {
         let mut slots = [httparse::EMPTY_HEADER; MAX_FAST_FIELDS];
         classify(&mut httparse::Request::new(&mut slots), bytes)
     }
 
-    fn head(text: &str) -> Option<Head> {
+    fn head(text: &str) -> Option<Route> {
         parse(text.replace('\n', "\r\n").as_bytes())
     }
 
@@ -374,7 +378,7 @@ mod tests {
             // A pipelined second request does not change the first one's path.
             "GET / HTTP/1.1\nHost: x\n\nGET /next HTTP/1.1\n",
         ] {
-            assert!(matches!(head(h), Some(Head::Fast(_))), "{h:?}");
+            assert!(matches!(head(h), Some(Route::Fast(_))), "{h:?}");
         }
     }
 
@@ -399,14 +403,14 @@ mod tests {
             "GET / HTTP/1.1\nHo st: x\n\n",
             "PRI * HTTP/2.0\n\nSM\n\n",
         ] {
-            assert_eq!(head(h), Some(Head::Pingora), "{h:?}");
+            assert_eq!(head(h), Some(Route::Pingora), "{h:?}");
         }
         let many: String = (0..MAX_FAST_FIELDS)
             .map(|i| format!("X-{i}: v\n"))
             .collect();
         assert_eq!(
             head(&format!("GET / HTTP/1.1\nHost: x\n{many}\n")),
-            Some(Head::Pingora)
+            Some(Route::Pingora)
         );
     }
 
