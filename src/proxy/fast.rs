@@ -200,7 +200,7 @@ impl App {
         let mut ctx = RequestCtx::default();
         let snap = waf.snapshots.load_full();
         let mut written = false;
-        let head_only = method == "HEAD";
+        let head_only = head.is_head();
         let outcome = match waf.judge(&snap, &req, &mut ctx) {
             Some(reply) => h1::send_reply(&mut stream, &reply, head_only, keepalive, bufs)
                 .await

@@ -59,7 +59,8 @@ impl ClientHead<'_> {
         }
     }
 
-    fn is_head(&self) -> bool {
+    /// A HEAD request: its answer has no body.
+    pub fn is_head(&self) -> bool {
         self.method == "HEAD"
     }
 }
